@@ -1,0 +1,139 @@
+# pressmon — build, test, install.
+#
+#   make            build build/pressmon
+#   make test       install missing deps, run every test, then again under ASan+UBSan
+#   make demo       install missing deps, build, record examples/stress.sh, show the run
+#   make bench      benchmarks (figures for docs/BENCHMARKS.md)
+#   make deps       install missing build/test packages (Debian: apt-get; macOS: brew line)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make check-macos  cross-compile and link for aarch64/x86_64 macOS with zig
+#
+# BUILD=dir puts every product under dir (the sanitizer build uses build/san).
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+SAN       ?=
+PKG_CONFIG ?= pkg-config
+
+UNAME_S := $(shell uname -s)
+ifeq ($(UNAME_S),Darwin)
+PLATFORM ?= darwin
+else
+PLATFORM ?= linux
+endif
+
+PKGS      := sqlite3 libcurl jansson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+CC      ?= cc
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 $(WARN) -D_GNU_SOURCE -DPM_VERSION='"$(VERSION)"' -pthread -I. $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -pthread -lm
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Every .c in these directories is part of pressmon; the platform directory
+# is chosen here and nowhere else.
+LIB_SRC := $(wildcard sampler/*.c schema/*.c analysis/*.c exporters/*.c cli/*.c sampler/$(PLATFORM)/*.c)
+LIB_SRC := $(filter-out cli/main.c,$(LIB_SRC))
+SQL     := $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
+GEN_SRC := $(BUILD)/gen/schema_sql.c
+LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/schema_sql.o
+LIB     := $(BUILD)/libpressmon.a
+BIN     := $(BUILD)/pressmon
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all test test-unit test-integration test-san deps demo bench install uninstall clean \
+        check-macos lint valgrind
+all: $(BIN)
+
+$(BUILD)/gen/schema_sql.c: $(SQL) tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	tools/embed-sql.sh $@ $(SQL)
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/obj/cli/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+deps:
+	@tools/deps.sh
+
+# Unit tests run from the repository root so fixtures resolve as tests/fixtures/...
+test-unit: $(UNIT_BIN)
+	@tools/run-tests.sh unit $(UNIT_BIN)
+
+test-integration: $(BIN)
+	@PRESSMON=$(abspath $(BIN)) tools/run-tests.sh integration $(sort $(wildcard tests/integration/*.sh))
+
+# The whole suite once more under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-san:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SAN=1 test-unit test-integration
+
+test: deps
+	@$(MAKE) --no-print-directory test-unit test-integration
+	@$(MAKE) --no-print-directory test-san
+	@echo "make test: all suites passed"
+
+valgrind: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do \
+	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t >/dev/null \
+	  || { echo "valgrind: $$t failed"; exit 1; }; done; echo "valgrind: unit tests clean"
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@tools/demo.sh $(BIN)
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
+	@tools/bench.sh $(BUILD)
+
+check-macos:
+	@tools/check-macos.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 -I. \
+	  --suppress=missingIncludeSystem sampler schema cli exporters
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pressmon
+	install -m 0644 man/pressmon.1 $(DESTDIR)$(PREFIX)/share/man/man1/pressmon.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pressmon $(DESTDIR)$(PREFIX)/share/man/man1/pressmon.1
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

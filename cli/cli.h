@@ -1,0 +1,71 @@
+/*
+ * Shared pieces of the command line: the command table's signature, option
+ * parsing helpers, run selection, output helpers.  Each command lives in its
+ * own file (cli/record.c, cli/runs.c, ...) and owns its options and help.
+ *
+ * Exit codes (documented in README.md and pressmon(1)):
+ *   0 success, 1 failure of the operation (e.g. unknown run, push failed),
+ *   2 usage error.  `record` instead returns the child's status, and
+ *   125 (pressmon failed) / 126 (not executable) / 127 (not found).
+ */
+#ifndef PM_CLI_H
+#define PM_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../schema/store.h"
+
+#define PM_EXIT_OK 0
+#define PM_EXIT_FAIL 1
+#define PM_EXIT_USAGE 2
+#define PM_EXIT_RECORD_FAIL 125
+#define PM_EXIT_NOEXEC 126
+#define PM_EXIT_NOTFOUND 127
+
+typedef int (*pm_cmd_fn)(int argc, char **argv);
+
+int cmd_record(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+/* "pressmon: " + message on stderr. */
+void pm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The database path: --db value, else $PRESSMON_DB, else ./pressmon.db. */
+const char *pm_db_path(const char *opt);
+
+/* Open the database for a reading command; prints the error and returns NULL. */
+struct pm_store *pm_open_for_read(const char *db_opt);
+
+/* Parse "10ms", "1.5s", "2m", "500us", "250000ns", "1h" into ns.  A bare
+ * number is in `default_unit_ns`.  Returns 0, or -1 on bad input. */
+int pm_parse_duration(const char *s, int64_t default_unit_ns, int64_t *ns);
+
+/* Format ns as "12.4 s", "850 ms", "3m05s" into buf. */
+const char *pm_fmt_duration(int64_t ns, char *buf, size_t len);
+/* Format bytes as "3.1 GiB". */
+const char *pm_fmt_bytes(double bytes, char *buf, size_t len);
+/* Signal number to "SIGKILL" (or "SIG37"). */
+const char *pm_signame(int sig);
+
+/* Output conventions: color only on a TTY and without NO_COLOR. */
+int pm_use_color(FILE *f);
+
+/* Run selection (DESIGN §3): a uid or unique prefix, `last`, `last~N`,
+ * `label:NAME` (newest run with that label).  On success returns 0 and the
+ * run's integer id; on failure prints a clear message (unknown run,
+ * ambiguous prefix with candidates) and returns -1. */
+int pm_select_run(struct pm_store *st, const char *sel, int64_t *run_id);
+
+/* Group selection for diff: `outcome:fail`, `outcome:pass`, `label:NAME`
+ * (every run with that label), a comma list of single selectors, or one
+ * single selector.  *ids is malloc'd; returns the count (0 = empty group,
+ * reported by the caller), or -1 after printing an error. */
+int pm_select_group(struct pm_store *st, const char *sel, int64_t **ids);
+
+/* Minimal getopt_long-style wrapper shared by the commands is not needed:
+ * commands use getopt_long directly with "+" to stop at the first
+ * non-option (record's COMMAND). */
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * The platform interface: what the portable sampler needs from an OS.
+ *
+ * sampler/linux/ and sampler/darwin/ each implement every function here;
+ * the Makefile compiles exactly one of them.  Portable code includes this
+ * header and never asks which OS it runs on (the htop model, STYLE.md).
+ *
+ * Threading contract:
+ *   pm_sys_read and pm_tree_sample run on the sampler thread: no malloc,
+ *   no stdio, no locks; they may only read kept-open descriptors and fill
+ *   caller-provided records.  pm_tree_events runs on the event thread and
+ *   may block (up to its timeout) on the platform's event sources.
+ */
+#ifndef PM_PLATFORM_H
+#define PM_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "record.h"
+#include "ring.h"
+
+/* ---- clocks ---------------------------------------------------------- */
+
+/* Monotonic clock in ns (CLOCK_MONOTONIC / mach_absolute_time-based),
+ * the same clock the kernel's event sources stamp with where possible. */
+int64_t pm_mono_ns(void);
+
+/* Wall clock in ns since the epoch. */
+int64_t pm_wall_ns(void);
+
+/* CPU time used by this process (all threads), ns. */
+int64_t pm_self_cpu_ns(void);
+
+/* ---- host ------------------------------------------------------------ */
+
+struct pm_host {
+    char hostname[256];
+    char os[32];          /* "linux", "darwin" */
+    char os_version[128]; /* distribution / macOS product version */
+    char kernel[128];     /* uname -r */
+    char arch[32];
+    int cpu_count;
+    int64_t mem_total;    /* bytes */
+    int64_t page_size;    /* bytes (macOS: vm_kernel_page_size) */
+    char boot_id[64];     /* changes every boot: tells stale recorders apart */
+};
+
+int pm_host_info(struct pm_host *h);
+
+/* Is the process `pid` alive?  Used to find runs whose recorder died. */
+int pm_pid_alive(pid_t pid);
+
+/* ---- periodic timer at absolute deadlines ---------------------------- */
+
+struct pm_timer;
+
+/* First expiry at `first_deadline_ns` (pm_mono_ns clock), then every
+ * interval_ns.  Returns NULL and sets errno on failure. */
+struct pm_timer *pm_timer_open(int64_t first_deadline_ns, int64_t interval_ns);
+/* Block until the next expiry.  Returns the number of expirations since the
+ * last call (>1 means ticks were missed), 0 if woken by pm_timer_wake,
+ * -1 on error. */
+int64_t pm_timer_wait(struct pm_timer *t);
+/* Make a blocked pm_timer_wait return 0 soon (from another thread). */
+void pm_timer_wake(struct pm_timer *t);
+void pm_timer_close(struct pm_timer *t);
+
+/* ---- system sampling --------------------------------------------------- */
+
+struct pm_sys;
+
+struct pm_sys_opts {
+    pid_t cgroup_pid;     /* read the cgroup pressure of this pid's cgroup (0: none) */
+};
+
+/* Opens every source once (kept-open fds, resolved sysctl MIBs).  Optional
+ * sources that are absent are skipped; `sources` receives a short
+ * human-readable list of what is read ("meminfo vmstat stat psi ..."). */
+struct pm_sys *pm_sys_open(const struct pm_sys_opts *o, char *sources, size_t sources_len,
+                           char *err, size_t errlen);
+/* Fill one sample (t_ns/late_ns are set by the caller).  Counters are
+ * deltas since the previous call; the first call reports them absent. */
+void pm_sys_read(struct pm_sys *s, struct pm_sys_rec *out);
+void pm_sys_close(struct pm_sys *s);
+
+/* ---- the recorded process tree ---------------------------------------- */
+
+struct pm_tree;
+
+struct pm_tree_opts {
+    int64_t run_start_mono_ns; /* t=0 of the run, pm_mono_ns clock */
+    int64_t proc_interval_ns;
+};
+
+/* Track `root` and all its descendants.  Must be called before the root
+ * can fork (pressmon starts the child stopped on a pipe, see
+ * cli/record.c).  `mechanism` receives which membership source is used. */
+struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mechanism,
+                             size_t mechanism_len, char *err, size_t errlen);
+
+/* Event thread: wait up to timeout_ms for process events (fork, exec, exit,
+ * kill notifications) and push records for them into `out`.  Returns 0, or
+ * -1 when the event source is gone (the thread then only sleeps). */
+int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms);
+
+/* Sampler thread: refresh membership if the platform needs polling, and
+ * push one PROC_SAMPLE per member whose values changed, PROC_START for new
+ * members and PROC_EXIT for vanished ones. */
+void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out);
+
+/* Main thread: pressmon reaped `pid` with wait status `status`
+ * (it is the direct child or an orphan re-parented to pressmon). */
+void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status);
+
+/* Number of tree members still alive (excluding the root if reaped). */
+int pm_tree_alive(struct pm_tree *t);
+
+void pm_tree_close(struct pm_tree *t);
+
+/* Make pressmon the reaper of orphaned descendants (Linux
+ * PR_SET_CHILD_SUBREAPER); a no-op where the system has no such thing. */
+int pm_become_subreaper(void);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * Helpers for the records of record.h.
+ */
+#include "record.h"
+
+#include <string.h>
+
+static const char *const kind_names[PM_EV_KIND_MAX] = {
+    [PM_EV_EXEC] = "exec",
+    [PM_EV_FORK] = "fork",
+    [PM_EV_EXIT] = "exit",
+    [PM_EV_SIGNAL] = "signal",
+    [PM_EV_OOM_KILL] = "oom_kill",
+    [PM_EV_MEMORY_KILL] = "memory_kill",
+    [PM_EV_CODESIGN_KILL] = "codesign_kill",
+    [PM_EV_THERMAL] = "thermal",
+    [PM_EV_PRESSURE] = "pressure",
+    [PM_EV_SAMPLER_GAP] = "sampler_gap",
+    [PM_EV_NOTICE] = "notice",
+};
+
+const char *pm_event_kind_name(enum pm_event_kind k)
+{
+    if ((int)k <= 0 || k >= PM_EV_KIND_MAX || !kind_names[k])
+        return "unknown";
+    return kind_names[k];
+}
+
+void pm_strlcpy(char *dst, const char *src, size_t size)
+{
+    if (size == 0)
+        return;
+    size_t n = src ? strnlen(src, size - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}

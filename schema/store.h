@@ -1,0 +1,114 @@
+/*
+ * The store: pressmon's SQLite database.
+ *
+ * Opening a store applies the schema migrations compiled in from
+ * schema/NNN_*.sql (PRAGMA user_version is the version), refreshes the
+ * metric catalog rows, and marks runs whose recorder died as 'aborted'.
+ * A database written by a newer pressmon is refused, never touched.
+ *
+ * Writers use WAL, a busy timeout and BEGIN IMMEDIATE batches: many
+ * `pressmon record` processes can share one file.  Only the writer thread
+ * (sampler/writer.c) and the commands call into the store; the sampling
+ * threads never do.
+ *
+ * All functions returning int return 0 on success and -1 on error with a
+ * message in the store's error buffer (pm_store_errmsg).
+ */
+#ifndef PM_STORE_H
+#define PM_STORE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <sqlite3.h>
+
+#include "../sampler/platform.h"
+#include "../sampler/record.h"
+
+#define PM_SCHEMA_VERSION_MAX 64
+
+enum pm_store_mode {
+    PM_STORE_READ = 0,   /* commands that only read: database must exist */
+    PM_STORE_WRITE = 1,  /* record: created if missing */
+};
+
+struct pm_store;
+
+/* Open (and if needed create and migrate) the database at `path`.
+ * On failure returns NULL and writes a message naming the path to err. */
+struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *err, size_t errlen);
+void pm_store_close(struct pm_store *st);
+
+sqlite3 *pm_store_db(struct pm_store *st);
+const char *pm_store_path(struct pm_store *st);
+const char *pm_store_errmsg(struct pm_store *st);
+
+/* The schema version of this binary and of the open database. */
+int pm_store_schema_version(void);
+int pm_store_db_version(struct pm_store *st);
+
+/* Mark 'recording' runs whose recorder is gone (other boot, or pid dead on
+ * this boot) as 'aborted'.  Returns how many were marked, or -1. */
+int pm_store_reap_stale(struct pm_store *st, const char *boot_id);
+
+/* A new public run id: 10 base32 chars of milliseconds since the epoch
+ * then 6 random ones (Crockford alphabet): sortable by time, unique across
+ * hosts.  buf must hold 17 bytes. */
+void pm_run_uid(char *buf, int64_t wall_ns);
+
+struct pm_tag {
+    const char *key, *value;
+};
+
+struct pm_run_info {
+    char uid[17];
+    const char *label;        /* may be NULL */
+    char *const *argv;        /* command; NULL or empty for system-only */
+    int argc;
+    const char *cwd;
+    int64_t started_at;       /* unix ns */
+    int64_t interval_ns, proc_interval_ns;
+    const struct pm_host *host;
+    pid_t recorder_pid;
+    const struct pm_tag *tags;
+    int ntags;
+    const char *sources, *tree_mechanism, *attribution;
+};
+
+/* Insert the run row in state 'recording' (committed at once, so that a
+ * crash leaves a visible aborted run).  Returns the run's integer id, or -1. */
+int64_t pm_store_run_begin(struct pm_store *st, const struct pm_run_info *ri);
+
+struct pm_run_end {
+    int64_t ended_at, duration_ns;
+    int has_status;           /* 0: system-only run, or child status unknown */
+    int exit_code, signal, core_dumped;
+    int64_t samples, proc_samples, missed_ticks, dropped;
+    int64_t late_p50_ns, late_p99_ns, late_max_ns;
+    int64_t self_cpu_ns;
+    const char *notes;        /* may be NULL */
+    int aborted;              /* 1: recording did not finish normally */
+};
+
+int pm_store_run_end(struct pm_store *st, int64_t run_id, const struct pm_run_end *re);
+
+/* Update run columns while recording (counts so far, attribution state). */
+int pm_store_run_progress(struct pm_store *st, int64_t run_id, int64_t samples, int64_t proc_samples,
+                          int64_t missed_ticks, int64_t dropped);
+int pm_store_run_set_text(struct pm_store *st, int64_t run_id, const char *column, const char *value);
+
+/* Batched writes: begin (BEGIN IMMEDIATE), any number of put_*, commit. */
+int pm_store_begin(struct pm_store *st);
+int pm_store_commit(struct pm_store *st);
+int pm_store_rollback(struct pm_store *st);
+
+int pm_store_put_sys(struct pm_store *st, int64_t run_id, const struct pm_sys_rec *r);
+int pm_store_put_proc_start(struct pm_store *st, int64_t run_id, const struct pm_proc_start_rec *r);
+int pm_store_put_proc_sample(struct pm_store *st, int64_t run_id, const struct pm_proc_sample_rec *r);
+int pm_store_put_proc_exit(struct pm_store *st, int64_t run_id, const struct pm_proc_exit_rec *r);
+int pm_store_put_event(struct pm_store *st, int64_t run_id, const struct pm_event_rec *r);
+
+/* Find or insert the host row.  Returns its id, or -1. */
+int64_t pm_store_host_id(struct pm_store *st, const struct pm_host *h);
+
+#endif
