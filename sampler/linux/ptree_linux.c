@@ -635,7 +635,15 @@ void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, struct pm_ring *ou
 
 int pm_tree_alive(struct pm_tree *t)
 {
-    return atomic_load(&t->alive);
+    /* Called after the sampler and event threads stopped: count members
+     * that really still run (the reaped root and zombies do not). */
+    int n = 0;
+    for (int i = 0; i < MAX_MEMBERS; i++) {
+        int s = atomic_load(&t->slots[i].state);
+        if ((s == SLOT_NEW || s == SLOT_LIVE) && t->slots[i].pid != t->root && pm_pid_alive(t->slots[i].pid))
+            n++;
+    }
+    return n;
 }
 
 uint64_t pm_tree_lost(struct pm_tree *t)
