@@ -11,8 +11,11 @@
  * cut file): a number is trusted only when a whitespace byte follows it
  * inside the buffer.  A number that runs into the end of the input may have
  * been cut ("1234" of "123456"), so the field it belongs to is treated as
- * missing; a record whose required numbers are cut (a cpu line, a PSI line,
- * /proc/PID/stat before rss) is dropped as a whole.  Files whose whole
+ * missing; a record whose required numbers are cut (a PSI line, statm,
+ * /proc/PID/stat before rss) is dropped as a whole.  Records with a
+ * variable number of fields (/proc/stat cpu lines) and strings (the
+ * cgroup path) need their '\n', since a cut right after a space or inside
+ * a path looks complete.  Files whose whole
  * content is one value (pm_parse_int) are the exception: nothing can follow
  * the number, so the complete input is the complete value.  A final line
  * whose value is followed by a space or unit ("MemTotal: 12 kB" with no
@@ -348,7 +351,10 @@ int pm_parse_stat(const char *buf, size_t len, struct pm_stat *out, struct pm_cp
     while (p < end) {
         const char *le = line_end(p, end);
         size_t n = (size_t)(le - p);
-        if (n >= 4 && p[0] == 'c' && p[1] == 'p' && p[2] == 'u') {
+        /* The column count varies by kernel, so only the '\n' proves a cpu
+         * line complete: "cpu  1 2 3 4 " could be a 10-column line cut
+         * after a space.  A cpu line at the end of the input is dropped. */
+        if (n >= 4 && p[0] == 'c' && p[1] == 'p' && p[2] == 'u' && le < end) {
             if (p[3] == ' ') {
                 if (parse_cpu_cols(p + 3, le, end, &out->total) == 0)
                     have_total = 1;
