@@ -439,6 +439,31 @@ int cmd_record(int argc, char **argv)
         goto kill_child;
     }
 
+    if (child) {
+        /* The root's process row, written before any thread can report on
+         * it; its exec (if the connector sees it) refreshes comm and argv
+         * from the kernel's view. */
+        struct pm_rec r0;
+        memset(&r0, 0, sizeof(r0));
+        r0.type = PM_REC_PROC_START;
+        r0.u.start.pid = child;
+        r0.u.start.ppid = getpid();
+        r0.u.start.start_ns = 0;
+        const char *base = strrchr(path, '/');
+        pm_strlcpy(r0.u.start.comm, base ? base + 1 : path, sizeof(r0.u.start.comm));
+        size_t off = 0;
+        for (int i = 0; i < o.ncmd && off < PM_ARGV_MAX; i++) {
+            size_t l = strlen(o.cmd[i]);
+            if (off + l + 1 > PM_ARGV_MAX)
+                l = PM_ARGV_MAX - off - 1;
+            memcpy(r0.u.start.argv + off, o.cmd[i], l);
+            r0.u.start.argv[off + l] = '\0';
+            off += l + 1;
+        }
+        r0.u.start.argv_len = (uint16_t)off;
+        pm_store_put_proc_start(st, run_id, &r0.u.start);
+    }
+
     struct pm_recorder_opts ro = {
         .store = st,
         .run_id = run_id,
@@ -460,27 +485,6 @@ int cmd_record(int argc, char **argv)
     }
 
     if (child) {
-        /* The root's own start record: its exec (if the connector sees it)
-         * will fill comm and argv again from the kernel's view. */
-        struct pm_rec r0;
-        memset(&r0, 0, sizeof(r0));
-        r0.type = PM_REC_PROC_START;
-        r0.u.start.pid = child;
-        r0.u.start.ppid = getpid();
-        r0.u.start.start_ns = 0;
-        const char *base = strrchr(path, '/');
-        pm_strlcpy(r0.u.start.comm, base ? base + 1 : path, sizeof(r0.u.start.comm));
-        size_t off = 0;
-        for (int i = 0; i < o.ncmd && off < PM_ARGV_MAX; i++) {
-            size_t l = strlen(o.cmd[i]);
-            if (off + l + 1 > PM_ARGV_MAX)
-                l = PM_ARGV_MAX - off - 1;
-            memcpy(r0.u.start.argv + off, o.cmd[i], l);
-            r0.u.start.argv[off + l] = '\0';
-            off += l + 1;
-        }
-        r0.u.start.argv_len = (uint16_t)off;
-        pm_ring_push(pm_recorder_main_ring(rec), &r0);
         if (write(go[1], "g", 1) != 1) {
             pm_err("cannot start '%s': %s", o.cmd[0], strerror(errno));
         }
@@ -558,7 +562,7 @@ int cmd_record(int argc, char **argv)
         snprintf(mechanism, sizeof(mechanism), "%s", pm_tree_mechanism(tree));
         pm_store_run_set_text(st, run_id, "tree_mechanism", mechanism);
     }
-    char notes[512] = "";
+    char notes[1024] = "";
     if (res.db_failed)
         snprintf(notes, sizeof(notes), "database writes failed: %s", res.db_error);
     if (still > 0) {

@@ -235,8 +235,8 @@ static int cn_open(char *why, size_t whylen)
     }
     /* A large receive buffer absorbs fork storms between two reads. */
     int rcv = 4 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) == 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) != 0) /* root only */
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
     if (cn_send_op(fd, PROC_CN_MCAST_LISTEN) != 0) {
         snprintf(why, whylen, "proc connector subscribe: %s%s", strerror(errno),
                  errno == ECONNREFUSED ? " (not in the initial namespaces: a container?)" : "");
