@@ -363,7 +363,13 @@ static int cn_drain(struct pm_tree *t, struct pm_ring *out)
             struct cn_msg *cn = (struct cn_msg *)NLMSG_DATA(nl);
             if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
                 continue;
-            cn_event(t, (const struct proc_event *)cn->data, out);
+            /* cn->data sits 20 bytes into the message: copy it out so the
+             * 64-bit fields of proc_event are read aligned. */
+            struct proc_event ev;
+            size_t len = cn->len < sizeof(ev) ? cn->len : sizeof(ev);
+            memset(&ev, 0, sizeof(ev));
+            memcpy(&ev, cn->data, len);
+            cn_event(t, &ev, out);
         }
     }
 }
@@ -445,7 +451,7 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     if (t->nl_fd >= 0)
         snprintf(t->mechanism, sizeof(t->mechanism), "proc_connector");
     else
-        snprintf(t->mechanism, sizeof(t->mechanism), "proc_scan (%s)", why);
+        snprintf(t->mechanism, sizeof(t->mechanism), "proc_scan (%.140s)", why);
     snprintf(mechanism, mlen, "%s", t->mechanism);
     add_member(t, root, getpid(), 0);
     return t;
