@@ -54,8 +54,9 @@ static const char EVENTS_SQL[] =
     " FROM procs p WHERE p.run_id = ?1 AND p.end_ns IS NOT NULL"
     " UNION ALL"
     " SELECT e.t_ns, e.kind, e.pid, NULL, e.signal, e.sender_pid, e.sender_comm, e.detail,"
-    "        (SELECT q.comm FROM procs q WHERE q.run_id = ?1 AND q.pid = e.pid"
-    "          ORDER BY (coalesce(q.start_ns, 0) <= e.t_ns) DESC, q.start_ns DESC LIMIT 1),"
+    "        coalesce((SELECT q.comm FROM procs q WHERE q.run_id = ?1 AND q.pid = e.pid"
+    "                   AND coalesce(q.start_ns, 0) <= e.t_ns ORDER BY q.start_ns DESC LIMIT 1),"
+    "                 (SELECT q.comm FROM procs q WHERE q.run_id = ?1 AND q.pid = e.pid LIMIT 1)),"
     "        NULL, NULL, NULL, NULL, NULL, NULL, 1, e.id"
     " FROM events e WHERE e.run_id = ?1"
     ") WHERE (?2 IS NULL OR kind = ?2) ORDER BY t_ns, ord, sub";
@@ -322,7 +323,7 @@ int cmd_events(int argc, char **argv)
     const char *db = NULL, *kind = NULL;
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+jk:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jk:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
         case 'k': kind = optarg; break;

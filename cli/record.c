@@ -327,7 +327,7 @@ static void kill_summary(struct pm_store *st, int64_t run_id, json_t *js, int pr
     }
     sqlite3_finalize(s);
     if (print && n)
-        fprintf(stderr, "pressmon: %d process%s killed: %s%s\n", n, n == 1 ? "" : "es", line, n > 3 ? "; ..." : "");
+        pm_print_kill_summary(st, run_id, stderr, "pressmon: ");
     json_object_set_new(js, "killed", arr);
 }
 
@@ -429,8 +429,11 @@ int cmd_record(int argc, char **argv)
         .ntags = o.ntags,
         .sources = sources,
         .tree_mechanism = child ? mechanism : NULL,
-        .attribution = NULL,
+        .attribution = child ? pm_tree_attribution(tree) : NULL,
     };
+    if (child && strcmp(ri.attribution, "on") && !o.quiet)
+        pm_err("kill attribution off: %s (exits and signals are still recorded, senders are not)",
+               ri.attribution);
     pm_run_uid(ri.uid, ri.started_at);
     int64_t run_id = pm_store_run_begin(st, &ri);
     if (run_id < 0) {
@@ -474,6 +477,7 @@ int cmd_record(int argc, char **argv)
         .gap_ticks = 5,
         .sys = sys,
         .tree = tree,
+        .root_pid = child,
         .quiet = o.quiet,
     };
     struct pm_recorder *rec = pm_recorder_start(&ro, err, sizeof(err));

@@ -371,6 +371,11 @@ struct pm_recorder *pm_recorder_start(const struct pm_recorder_opts *o, char *er
     atomic_init(&r->st_level, -1);
     atomic_init(&r->st_psi, -1);
     r->kb = pm_killbook_new(PM_KILLBOOK_HOLD_NS);
+    if (r->kb && o->root_pid > 0) {
+        /* record.c writes the root's row itself: tell the killbook. */
+        struct pm_proc_start_rec root = {.pid = o->root_pid, .start_ns = 0};
+        pm_killbook_note_start(r->kb, &root);
+    }
     if (pm_ring_init(&r->ring_sampler, RING_SAMPLER) || pm_ring_init(&r->ring_event, RING_EVENT) ||
         pm_ring_init(&r->ring_main, RING_MAIN)) {
         snprintf(err, errlen, "out of memory for the sample queues");

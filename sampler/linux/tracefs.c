@@ -556,6 +556,28 @@ static void add_cgroup(struct pm_event_rec *e)
         snprintf(e->detail + used, sizeof(e->detail) - used, "; cgroup %.*s", (int)plen, path);
 }
 
+/* The trace prints "<...>" when the sender's comm was not in the kernel's
+ * saved_cmdlines cache yet (a process that had just exec'd): read it from
+ * /proc while the sender is most likely still there. */
+static void fill_unknown_comm(struct pm_event_rec *e)
+{
+    if (strcmp(e->sender_comm, "<...>") || e->sender_pid <= 0)
+        return;
+    char p[64], buf[PM_COMM_MAX];
+    snprintf(p, sizeof(p), "/proc/%d/comm", (int)e->sender_pid);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    while (n > 0 && buf[n - 1] == '\n')
+        n--;
+    buf[n] = '\0';
+    pm_strlcpy(e->sender_comm, buf, sizeof(e->sender_comm));
+}
+
 static void handle_line(struct pm_ksig *k, const char *line, size_t len, int64_t start,
                         struct pm_ring *out, int *pushed)
 {
@@ -577,6 +599,8 @@ static void handle_line(struct pm_ksig *k, const char *line, size_t len, int64_t
     pm_ksig_to_rec(&ev, start, rec);
     if (ev.kind == PM_KSIG_OOM_VICTIM)
         add_cgroup(&rec->u.ev);
+    else
+        fill_unknown_comm(&rec->u.ev);
     pm_ring_commit(out);
     (*pushed)++;
 }
