@@ -451,7 +451,13 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
         snprintf(t->mechanism, sizeof(t->mechanism), "proc_scan (%s)", why);
     snprintf(mechanism, mlen, "%s", t->mechanism);
     char kwhy[200] = "";
-    t->ksig = pm_ksig_open(kwhy, sizeof(kwhy));
+    /* PRESSMON_ATTRIBUTION=off: measure or avoid the tracefs cost
+     * (docs/BENCHMARKS.md). */
+    const char *aenv = getenv("PRESSMON_ATTRIBUTION");
+    if (aenv && !strcmp(aenv, "off"))
+        snprintf(kwhy, sizeof(kwhy), "disabled by PRESSMON_ATTRIBUTION=off");
+    else
+        t->ksig = pm_ksig_open(kwhy, sizeof(kwhy));
     snprintf(t->attribution, sizeof(t->attribution), "%s", t->ksig ? "on" : kwhy);
     add_member(t, root, getpid(), 0);
     return t;
