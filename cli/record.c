@@ -410,6 +410,10 @@ int cmd_record(int argc, char **argv)
             pm_err("cannot follow the process tree: %s", err);
             goto kill_child;
         }
+        /* Opening the tree (the tracefs instance) takes ~40 ms: the run
+         * starts after it, so that the first sample is on time. */
+        t0 = pm_mono_ns();
+        pm_tree_set_run_start(tree, t0);
     }
 
     char cwd[PATH_MAX];

@@ -517,6 +517,11 @@ const char *pm_tree_mechanism(struct pm_tree *t)
     return t->mechanism;
 }
 
+void pm_tree_set_run_start(struct pm_tree *t, int64_t run_start_mono_ns)
+{
+    t->run_start = run_start_mono_ns;
+}
+
 const char *pm_tree_attribution(struct pm_tree *t)
 {
     return t->attribution;
