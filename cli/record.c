@@ -361,7 +361,7 @@ static void kill_summary(struct pm_store *st, int64_t run_id, json_t *js, int pr
     }
     sqlite3_finalize(s);
     if (print && n)
-        fprintf(stderr, "pressmon: %d process%s killed: %s%s\n", n, n == 1 ? "" : "es", line, n > 3 ? "; ..." : "");
+        pm_print_kill_summary(st, run_id, stderr, "pressmon: ");
     json_object_set_new(js, "killed", arr);
 }
 
@@ -463,6 +463,10 @@ int cmd_record(int argc, char **argv)
             pm_err("cannot follow the process tree: %s", err);
             goto kill_child;
         }
+        /* Opening the tree (the tracefs instance) takes ~40 ms: the run
+         * starts after it, so that the first sample is on time. */
+        t0 = pm_mono_ns();
+        pm_tree_set_run_start(tree, t0);
     }
 
     char cwd[PATH_MAX];
@@ -482,8 +486,11 @@ int cmd_record(int argc, char **argv)
         .ntags = o.ntags,
         .sources = sources,
         .tree_mechanism = child ? mechanism : NULL,
-        .attribution = NULL,
+        .attribution = child ? pm_tree_attribution(tree) : NULL,
     };
+    if (child && strcmp(ri.attribution, "on") && !o.quiet)
+        pm_err("kill attribution off: %s (exits and signals are still recorded, senders are not)",
+               ri.attribution);
     pm_run_uid(ri.uid, ri.started_at);
     int64_t run_id = pm_store_run_begin(st, &ri);
     if (run_id < 0) {
@@ -527,6 +534,7 @@ int cmd_record(int argc, char **argv)
         .gap_ticks = 5,
         .sys = sys,
         .tree = tree,
+        .root_pid = child,
         .quiet = o.quiet,
     };
     sigprocmask(SIG_BLOCK, &handled, NULL); /* the threads inherit this mask */
