@@ -18,6 +18,7 @@ static const struct pm_command commands[] = {
     {"record", cmd_record, "run a command (or nothing) and sample the system and its process tree"},
     {"runs", cmd_runs, "list recorded runs, newest first"},
     {"show", cmd_show, "one run: command, exit, sampling quality, metric summary"},
+    {"diff", cmd_diff, "what separates one run (or group of runs) from another"},
 };
 
 static void usage(FILE *f)
