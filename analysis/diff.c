@@ -25,8 +25,8 @@
 /* Rank-statistic threshold: Cliff's |delta| >= 0.474 is a "large" effect
  * (Romano et al. 2006), about AUC 0.74. */
 #define PM_DELTA_LARGE 0.474
-/* Relative part of the noise floor: changes under 2% of the values are noise. */
-#define PM_FLOOR_REL 0.02
+/* Relative part of the noise floor: changes under 1% of the values are noise. */
+#define PM_FLOOR_REL 0.01
 #define KIB 1024.0
 #define MIB (1024.0 * 1024.0)
 
@@ -1042,8 +1042,8 @@ int pm_diff_compute(sqlite3 *db, const int64_t *a, int na, const int64_t *b, int
         s += 2 * fabs((double)p->failed_a / na - (double)p->failed_b / nb) / fmax(1, fmax(ca, cb));
         s += fabs(ca - cb) / fmax(ca, cb);
         double rmax = fmax(p->peak_rss_a, p->peak_rss_b);
-        if (rmax > 16 * MIB)
-            s += fabs(p->peak_rss_a - p->peak_rss_b) / rmax;
+        if (rmax > 16 * MIB) /* a big process that grew or appeared matters more than a shell */
+            s += 2 * fabs(p->peak_rss_a - p->peak_rss_b) / rmax * fmin(4, log2(rmax / (16 * MIB)) + 1);
         p->score = s;
     }
     qsort(d->procs, (size_t)d->nprocs, sizeof *d->procs, cmp_proc);
