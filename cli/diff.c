@@ -426,7 +426,7 @@ int cmd_diff(int argc, char **argv)
     int json = 0, md = 0, top = -1, c; /* -1: text shows DEFAULT_TOP, JSON all */
     const char *db = NULL;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+n:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
         case 'm': md = 1; break;
