@@ -174,7 +174,14 @@ static void acc_window_close(struct macc *a)
     a->wn = 0;
 }
 
-static int acc_add(struct macc *a, int64_t t, int64_t dt, double x, int64_t span_ns)
+/* Spark bucket and window of time t: computed once per row, not per metric. */
+static int64_t bucket_of(int64_t t, int64_t span_ns)
+{
+    int64_t b = span_ns > 0 ? (int64_t)((double)t * PM_DIFF_SPARK / (double)span_ns) : 0;
+    return b < 0 ? 0 : b >= PM_DIFF_SPARK ? PM_DIFF_SPARK - 1 : b;
+}
+
+static int acc_add_at(struct macc *a, int64_t b, int64_t w, int64_t dt, double x)
 {
     if (a->n == a->cap) {
         size_t ncap = a->cap ? a->cap * 2 : 4096;
@@ -185,11 +192,8 @@ static int acc_add(struct macc *a, int64_t t, int64_t dt, double x, int64_t span
         a->cap = ncap;
     }
     a->v[a->n++] = (float)x;
-    int64_t b = span_ns > 0 ? (int64_t)((double)t * PM_DIFF_SPARK / (double)span_ns) : 0;
-    b = b < 0 ? 0 : b >= PM_DIFF_SPARK ? PM_DIFF_SPARK - 1 : b;
     a->bsum[b] += x;
     a->bn[b]++;
-    int64_t w = t / PM_WINDOW_NS;
     if (w != a->widx) {
         acc_window_close(a);
         a->widx = w;
@@ -200,6 +204,11 @@ static int acc_add(struct macc *a, int64_t t, int64_t dt, double x, int64_t span
     if (a->has_thr && (a->below ? x < a->thr : x > a->thr))
         a->above_ns += dt;
     return 0;
+}
+
+static int acc_add(struct macc *a, int64_t t, int64_t dt, double x, int64_t span_ns)
+{
+    return acc_add_at(a, bucket_of(t, span_ns), t / PM_WINDOW_NS, dt, x);
 }
 
 static void acc_finish(struct macc *a, struct mres *r)
@@ -454,21 +463,25 @@ static int load_sys(struct loader *L, const struct run_meta *rm, int64_t span_ns
     sqlite3_bind_int64(q, 1, rm->pub.id);
     int64_t prev = -1;
     int rc;
+    /* pm_metric_value is linear: take its factor once, not per value. */
+    double factor[PM_SYS_N];
+    for (int i = 0; i < PM_SYS_N; i++)
+        factor[i] = pm_metric_value(&pm_sys_metrics[i], 1);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t t = sqlite3_column_int64(q, 0);
         int64_t dt = prev >= 0 ? t - prev : rm->interval_ns;
         prev = t;
         if (dt <= 0)
             continue;
-        double dt_s = (double)dt / NS_PER_S;
+        double inv_dt_s = (double)NS_PER_S / (double)dt;
+        int64_t b = bucket_of(t, span_ns), w = t / PM_WINDOW_NS;
         for (int i = 0; i < PM_SYS_N; i++) {
             if (sqlite3_column_type(q, i + 1) == SQLITE_NULL)
                 continue; /* this platform has no such metric, or first counter sample */
-            const struct pm_metric *m = &pm_sys_metrics[i];
-            double x = pm_metric_value(m, sqlite3_column_int64(q, i + 1));
-            if (m->kind == PM_COUNTER)
-                x /= dt_s;
-            if (acc_add(&L->acc[i], t, dt, x, span_ns) < 0)
+            double x = (double)sqlite3_column_int64(q, i + 1) * factor[i];
+            if (pm_sys_metrics[i].kind == PM_COUNTER)
+                x *= inv_dt_s;
+            if (acc_add_at(&L->acc[i], b, w, dt, x) < 0)
                 return oom(L);
         }
     }
