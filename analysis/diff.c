@@ -902,7 +902,7 @@ static void metric_name(const struct pm_metric *m, enum pm_scope scope, char *bu
     for (char *p = t; *p; p++)
         if (*p == '_')
             *p = ' ';
-    snprintf(buf, len, "%s%s", scope == PM_SCOPE_PROCESS ? "tree: " : "", t);
+    snprintf(buf, len, "%s%.56s", scope == PM_SCOPE_PROCESS ? "tree: " : "", t);
 }
 
 static int most_common_sig(const int *sigs)
