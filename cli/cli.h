@@ -35,6 +35,7 @@ int cmd_events(int argc, char **argv);
  * Prints nothing when nothing was killed.  Returns the number of killed
  * processes, or -1 on a database error. */
 int pm_print_kill_summary(struct pm_store *st, int64_t run_id, FILE *f, const char *prefix);
+int cmd_diff(int argc, char **argv);
 
 /* "pressmon: " + message on stderr. */
 void pm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -19,6 +19,7 @@ static const struct pm_command commands[] = {
     {"runs", cmd_runs, "list recorded runs, newest first"},
     {"show", cmd_show, "one run: command, exit, sampling quality, metric summary"},
     {"events", cmd_events, "process lifecycle and kills of a run (who killed what), in time order"},
+    {"diff", cmd_diff, "what separates one run (or group of runs) from another"},
 };
 
 static void usage(FILE *f)
