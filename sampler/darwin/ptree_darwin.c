@@ -85,7 +85,8 @@ struct pm_tree {
     int64_t run_start;
     int kq;
     char mechanism[128];
-    _Atomic int alive;
+    _Atomic int alive;       /* members not yet known dead, the root included */
+    _Atomic int root_alive;
     _Atomic uint64_t lost;
     struct member *slots;
     int32_t *hash;           /* event-thread private: pid -> slot, -1 empty, -2 tombstone */
@@ -494,6 +495,7 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
         return NULL;
     }
     add_member(t, root, getpid());
+    atomic_store(&t->root_alive, 1);
     if (watch(t, root) != 0) {
         snprintf(err, errlen, "cannot watch process %d with kqueue EVFILT_PROC: %s", (int)root,
                  strerror(errno));
@@ -543,6 +545,8 @@ static void on_proc_event(struct pm_tree *t, struct pm_ring *out, const struct k
         push_event(out, now, PM_EV_EXIT, pid, e.signal, 0, NULL, e.cause);
         if (slot >= 0)
             kill_member(t, slot);
+        if (pid == t->root)
+            atomic_store(&t->root_alive, 0);
     }
 }
 
@@ -680,7 +684,10 @@ uint64_t pm_tree_lost(struct pm_tree *t)
 
 int pm_tree_alive(struct pm_tree *t)
 {
-    return atomic_load(&t->alive);
+    /* Descendants only: the root is counted in `alive` until its
+     * NOTE_EXIT is handled. */
+    int n = atomic_load(&t->alive) - atomic_load(&t->root_alive);
+    return n < 0 ? 0 : n;
 }
 
 void pm_tree_close(struct pm_tree *t)
