@@ -573,11 +573,19 @@ static int load_procs(struct loader *L, const struct run_meta *rm, struct proc_r
     return 0;
 }
 
-static int cmp_end(const void *x, const void *y, void *ctx)
+/* (end time, row) pairs sorted with plain qsort: qsort_r differs between
+ * glibc and macOS. */
+struct end_ref {
+    int64_t end_ns;
+    int idx;
+};
+
+static int cmp_end(const void *x, const void *y)
 {
-    const struct proc_row *p = ctx;
-    int a = *(const int *)x, b = *(const int *)y;
-    return (p[a].end_ns > p[b].end_ns) - (p[a].end_ns < p[b].end_ns);
+    const struct end_ref *a = x, *b = y;
+    if (a->end_ns != b->end_ns)
+        return (a->end_ns > b->end_ns) - (a->end_ns < b->end_ns);
+    return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
 /* The process tree as a whole: proc_samples hold a row only when a process
@@ -601,7 +609,19 @@ static int load_tree(struct loader *L, const struct run_meta *rm, struct proc_ro
     for (int i = 0; i < np; i++)
         if (p[i].has_end)
             ends[nends++] = i;
-    qsort_r(ends, (size_t)nends, sizeof *ends, cmp_end, p);
+    struct end_ref *refs = malloc((size_t)(nends ? nends : 1) * sizeof(*refs));
+    if (!refs) {
+        free(ends);
+        free(pm.pid);
+        free(pm.idx);
+        return oom(L);
+    }
+    for (int i = 0; i < nends; i++)
+        refs[i] = (struct end_ref){p[ends[i]].end_ns, ends[i]};
+    qsort(refs, (size_t)nends, sizeof(*refs), cmp_end);
+    for (int i = 0; i < nends; i++)
+        ends[i] = refs[i].idx;
+    free(refs);
     int next_end = 0;
 
     int64_t cell = rm->proc_interval_ns > 0 ? rm->proc_interval_ns : 40000000;

@@ -710,3 +710,18 @@ void pm_tree_close(struct pm_tree *t)
     free(t->argbuf);
     free(t);
 }
+
+void pm_tree_set_run_start(struct pm_tree *t, int64_t run_start_mono_ns)
+{
+    t->run_start = run_start_mono_ns;
+}
+
+/* kqueue exit details (memory / code-signing kills) need no privilege;
+ * the kernel's kill messages come from `log stream`, which needs an admin
+ * user: when it could not start or exited, the notice event says why. */
+const char *pm_tree_attribution(struct pm_tree *t)
+{
+    if (t->log_pid > 0 || t->log_fd >= 0)
+        return "on (kqueue exit details + log stream)";
+    return "partial: kqueue exit details only (log stream unavailable: needs an admin user)";
+}
