@@ -87,9 +87,13 @@ struct pm_psi_trig *pm_psi_trig_open(const char *spec, char *why, size_t whylen)
     /* The kernel wants the terminating NUL written too. */
     if (write(fd, spec, strlen(spec) + 1) < 0) {
         int e = errno;
+        /* Without CAP_SYS_RESOURCE (even as root, in some sandboxes) the
+         * kernel refuses other windows with EINVAL (6.5+) or EPERM. */
+        int short_window = sp.window_us % 2000000 != 0;
         snprintf(why, whylen, "%s trigger '%s': %s%s", PSI_FILE, spec, strerror(e),
-                 e == EPERM || e == EACCES ? " (windows that are not a multiple of 2 s need CAP_SYS_RESOURCE)"
-                                           : "");
+                 short_window && (e == EPERM || e == EACCES || e == EINVAL)
+                     ? " (windows that are not a multiple of 2 s need CAP_SYS_RESOURCE)"
+                     : "");
         close(fd);
         return NULL;
     }
