@@ -12,7 +12,7 @@
  *
  * The run's cgroup is the root process's, read once at open (the child
  * has not exec'd yet: it is pressmon's own).  The event thread calls
- * pm_cgoom_check on every wake-up (<= 100 ms apart); a pread costs ~1 µs.
+ * pm_cgoom_check on every wake-up (<= 250 ms apart); a pread costs ~1 µs.
  */
 #ifndef PM_CGOOM_H
 #define PM_CGOOM_H

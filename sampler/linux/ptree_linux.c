@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -79,6 +80,7 @@ struct pm_tree {
     long page_kb;
     _Atomic int use_connector;
     int nl_fd;
+    int wake_fd;               /* eventfd: pm_tree_wake ends a pm_tree_events wait */
     int root_exec_seen;        /* event thread: the connector saw the root exec or exit */
     int64_t confirm_deadline;
     char mechanism[160];
@@ -453,6 +455,7 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     t->page_kb = sysconf(_SC_PAGESIZE) / 1024;
     t->proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     t->nl_fd = -1;
+    t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
     char why[256] = "";
     t->nl_fd = cn_open(why, sizeof(why));
@@ -522,14 +525,15 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
     int connector = atomic_load_explicit(&t->use_connector, memory_order_acquire);
     if (connector && t->confirm_deadline == 0)
         t->confirm_deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)CONFIRM_MS * 1000000;
-    /* Every event source of the run in one poll: the proc connector (while
-     * it is the membership source), tracefs signals, /dev/kmsg, the PSI
-     * trigger (POLLPRI). */
-    enum { P_NL, P_KSIG, P_KMSG, P_PSI, P_N };
+    /* Every event source of the run in one poll: the wake eventfd that
+     * lets a stop end the wait at once, the proc connector (while it is the
+     * membership source), tracefs signals, /dev/kmsg, the PSI trigger
+     * (POLLPRI). */
+    enum { P_WAKE, P_NL, P_KSIG, P_KMSG, P_PSI, P_N };
     struct pollfd p[P_N];
     int idx[P_N], n = 0;
-    int fds[P_N] = {connector ? t->nl_fd : -1, t->ksig ? pm_ksig_fd(t->ksig) : -1, pm_kmsg_fd(t->kmsg),
-                    pm_psi_trig_fd(t->psi)};
+    int fds[P_N] = {t->wake_fd, connector ? t->nl_fd : -1, t->ksig ? pm_ksig_fd(t->ksig) : -1,
+                    pm_kmsg_fd(t->kmsg), pm_psi_trig_fd(t->psi)};
     for (int i = 0; i < P_N; i++) {
         idx[i] = -1;
         if (fds[i] < 0)
@@ -546,6 +550,11 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
         r = 0;
     }
     int ret = 0;
+    if (r > 0 && idx[P_WAKE] >= 0 && p[idx[P_WAKE]].revents) {
+        uint64_t v;
+        if (read(t->wake_fd, &v, sizeof(v)) < 0) { /* nothing to do */
+        }
+    }
     if (r > 0 && idx[P_KSIG] >= 0 && p[idx[P_KSIG]].revents)
         pm_ksig_drain(t->ksig, t->run_start, out);
     if (r > 0 && idx[P_KMSG] >= 0 && p[idx[P_KMSG]].revents)
@@ -566,6 +575,13 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
         ret = -1;
     }
     return ret;
+}
+
+void pm_tree_wake(struct pm_tree *t)
+{
+    uint64_t one = 1;
+    if (write(t->wake_fd, &one, sizeof(one)) < 0) { /* eventfd cannot be full here */
+    }
 }
 
 const char *pm_tree_mechanism(struct pm_tree *t)
