@@ -405,6 +405,24 @@ static void decide(struct pm_killbook *kb, const struct member *m, struct pm_pro
         kb->st.attributed++;
 }
 
+/* Copy "; cgroup X" of a duplicate OOM event into the first one, if that
+ * one is still waiting in the ready queue without it. */
+static void merge_cgroup(struct pm_killbook *kb, const struct pm_event_rec *dup)
+{
+    const char *cg = strstr(dup->detail, "; cgroup ");
+    if (!cg)
+        return;
+    for (size_t i = kb->ready.head; i < kb->ready.len; i++) {
+        struct pm_event_rec *e = &kb->ready.v[i].rec.u.ev;
+        if (kb->ready.v[i].rec.type != PM_REC_EVENT || e->kind != PM_EV_OOM_KILL || e->pid != dup->pid)
+            continue;
+        size_t used = strnlen(e->detail, sizeof(e->detail));
+        if (!strstr(e->detail, "; cgroup ") && used + strlen(cg) < sizeof(e->detail))
+            memcpy(e->detail + used, cg, strlen(cg) + 1);
+        return;
+    }
+}
+
 /* Move what can be decided from held to ready.  Events first, so that an
  * exit held in the same pass sees the event that explains it. */
 static void process(struct pm_killbook *kb, int64_t now, int flush)
@@ -422,7 +440,10 @@ static void process(struct pm_killbook *kb, int64_t now, int flush)
                 struct member *m = member_at(kb, e->pid, e->t_ns);
                 if (m && e->kind == PM_EV_OOM_KILL && m->has_oom) {
                     /* The same OOM kill seen by a second source (tracefs
-                     * mark_victim and /dev/kmsg): the first one is kept. */
+                     * mark_victim and /dev/kmsg): the first one is kept,
+                     * with the victim's cgroup if only the second knows it
+                     * (tracefs reads it from /proc, gone once reaped). */
+                    merge_cgroup(kb, e);
                     kb->st.events_dropped++;
                 } else if (m) {
                     attach(kb, m, e);

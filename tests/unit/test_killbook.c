@@ -301,12 +301,23 @@ static void test_oom_two_sources(void **state)
     struct pm_killbook *kb = pm_killbook_new(HOLD);
     start(kb, 800, 1, 0);
     oomev(kb, 10 * MS, 5 * MS, 800);
-    oomev(kb, 12 * MS, 6 * MS, 800);
+    struct pm_rec r;
+    memset(&r, 0, sizeof(r));
+    r.type = PM_REC_EVENT;
+    r.u.ev.t_ns = 6 * MS;
+    r.u.ev.kind = PM_EV_OOM_KILL;
+    r.u.ev.pid = 800;
+    r.u.ev.signal = SIGKILL;
+    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "kernel OOM killer (kmsg); cgroup /job-3");
+    pm_killbook_put(kb, &r, 12 * MS);
     exitrec(kb, 12 * MS, 7 * MS, 800, SIGKILL, 0);
     struct pm_proc_exit_rec x;
+    struct pm_event_rec ev;
     int nev;
-    assert_true(drain(kb, 12 * MS, 0, 800, &x, &nev, NULL));
+    assert_true(drain(kb, 12 * MS, 0, 800, &x, &nev, &ev));
     assert_int_equal(nev, 1);
+    /* the first event is kept, with the cgroup only the second one knew */
+    assert_string_equal(ev.detail, "kernel OOM killer; cgroup /job-3");
     assert_string_equal(x.kill_cause, "oom");
     struct pm_killbook_stats st;
     pm_killbook_stats(kb, &st);
