@@ -53,6 +53,7 @@
 #include "sampler/exitinfo.h"
 #include "sampler/macos_log.h"
 #include "sampler/platform.h"
+#include "sampler/prochist.h"
 
 extern char **environ;
 
@@ -74,10 +75,7 @@ struct member {
     pid_t ppid;
     char comm[PM_COMM_MAX]; /* event thread: for log lines without a pid */
     /* sampler-private */
-    char last_state;
-    uint64_t present;
-    int64_t prev[PM_PROC_N];
-    int sampled;
+    struct pm_proc_hist hist;
 };
 
 struct pm_tree {
@@ -615,37 +613,7 @@ static void sample_member(struct member *m, int64_t t_ns, struct pm_ring *out)
 #undef PUT
     if (!present)
         return; /* gone: NOTE_EXIT reports it */
-    struct pm_proc_sample_rec rec = {.t_ns = t_ns, .pid = m->pid, .state = st};
-    int changed = !m->sampled || st != m->last_state;
-    for (int i = 0; i < PM_PROC_N; i++) {
-        uint64_t bit = UINT64_C(1) << i;
-        if (!(present & bit))
-            continue;
-        if (pm_proc_metrics[i].kind == PM_COUNTER) {
-            if (m->sampled && (m->present & bit)) {
-                int64_t d = cur[i] - m->prev[i];
-                rec.v[i] = d < 0 ? 0 : d;
-                rec.present |= bit;
-                changed |= d != 0;
-            }
-        } else {
-            rec.v[i] = cur[i];
-            rec.present |= bit;
-            changed |= !m->sampled || cur[i] != m->prev[i];
-        }
-    }
-    memcpy(m->prev, cur, sizeof(cur));
-    m->present = present;
-    m->last_state = st;
-    m->sampled = 1;
-    if (changed) {
-        struct pm_rec *r = pm_ring_reserve(out);
-        if (r) {
-            r->type = PM_REC_PROC_SAMPLE;
-            r->u.ps = rec;
-            pm_ring_commit(out);
-        }
-    }
+    pm_proc_hist_push(&m->hist, t_ns, m->pid, st, cur, present, out);
 }
 
 void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
@@ -656,9 +624,7 @@ void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
         if (s == SLOT_FREE)
             continue;
         if (s == SLOT_NEW) {
-            m->sampled = 0;
-            m->present = 0;
-            m->last_state = 0;
+            pm_proc_hist_reset(&m->hist);
             if (atomic_compare_exchange_strong(&m->state, &s, SLOT_LIVE))
                 s = SLOT_LIVE;
         }

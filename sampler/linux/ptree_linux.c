@@ -26,6 +26,7 @@
  * Nothing here allocates after pm_tree_open.
  */
 #include "../platform.h"
+#include "../prochist.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -66,10 +67,7 @@ struct member {
     /* sampler-private */
     int dir_fd, stat_fd, io_fd;
     int io_ok;
-    char last_state;
-    uint64_t present;
-    int64_t prev[PM_PROC_N];  /* raw cumulative values of counters, last gauge values */
-    int sampled;
+    struct pm_proc_hist hist;
 };
 
 struct pm_tree {
@@ -609,9 +607,7 @@ static int open_member(struct pm_tree *t, struct member *m)
         return -1;
     m->stat_fd = openat(m->dir_fd, "stat", O_RDONLY | O_CLOEXEC);
     m->io_fd = openat(m->dir_fd, "io", O_RDONLY | O_CLOEXEC);
-    m->sampled = 0;
-    m->present = 0;
-    m->last_state = 0;
+    pm_proc_hist_reset(&m->hist);
     (void)t;
     return m->stat_fd >= 0 ? 0 : -1;
 }
@@ -656,37 +652,7 @@ static int sample_member(struct pm_tree *t, struct member *m, int64_t t_ns, stru
 #undef PUT
     /* Only what changed is written: counters as deltas, a row only when any
      * value moved or the state changed (DESIGN §4). */
-    struct pm_proc_sample_rec rec = {.t_ns = t_ns, .pid = m->pid, .state = ps.state};
-    int changed = !m->sampled || ps.state != m->last_state;
-    for (int i = 0; i < PM_PROC_N; i++) {
-        uint64_t bit = UINT64_C(1) << i;
-        if (!(present & bit))
-            continue;
-        if (pm_proc_metrics[i].kind == PM_COUNTER) {
-            if (m->sampled && (m->present & bit)) {
-                int64_t d = cur[i] - m->prev[i];
-                rec.v[i] = d < 0 ? 0 : d;
-                rec.present |= bit;
-                changed |= d != 0;
-            }
-        } else {
-            rec.v[i] = cur[i];
-            rec.present |= bit;
-            changed |= !m->sampled || cur[i] != m->prev[i];
-        }
-    }
-    memcpy(m->prev, cur, sizeof(cur));
-    m->present = present;
-    m->last_state = ps.state;
-    m->sampled = 1;
-    if (changed) {
-        struct pm_rec *r = pm_ring_reserve(out);
-        if (r) {
-            r->type = PM_REC_PROC_SAMPLE;
-            r->u.ps = rec;
-            pm_ring_commit(out);
-        }
-    }
+    pm_proc_hist_push(&m->hist, t_ns, m->pid, ps.state, cur, present, out);
     return 0;
 }
 
