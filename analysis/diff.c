@@ -12,9 +12,12 @@
 #include "diff.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -27,6 +30,9 @@
 #define PM_DELTA_LARGE 0.474
 /* Relative part of the noise floor: changes under 1% of the values are noise. */
 #define PM_FLOOR_REL 0.01
+/* Reader threads at most: two already saturate the usual small CI runner,
+ * and every thread holds one run's values (4 bytes x samples x metrics). */
+#define PM_DIFF_THREADS 4
 #define KIB 1024.0
 #define MIB (1024.0 * 1024.0)
 
@@ -785,6 +791,126 @@ static int add_procs(struct pset *ps, const struct proc_row *p, int np, int side
     return 0;
 }
 
+/* ---- reading the runs in parallel -------------------------------------- */
+
+/* Reading a run (SQLite row decoding, accumulation) and summarizing it
+ * (selection) is nearly all of a diff's time, and runs are independent:
+ * each worker thread takes the next unread run, on its own read-only
+ * connection (a connection is used by one thread at a time), with its own
+ * accumulators.  Results go to per-run slots; everything that merges runs
+ * happens afterwards, in run order. */
+struct job {
+    struct run_meta *rm;
+    int nr;
+    int64_t span;
+    struct mres *res;          /* [nr][PM_DIFF_NMETRICS] */
+    struct proc_row **procs;   /* per run, kept for add_procs */
+    int *np;
+    atomic_int next;           /* next run to read */
+    atomic_int failed;         /* a worker failed: the others stop */
+};
+
+struct worker {
+    struct loader L;
+    struct job *job;
+    char err[256];
+    pthread_t th;
+    int ret;
+};
+
+static int load_one(struct loader *L, struct job *j, int r)
+{
+    for (int i = 0; i < PM_DIFF_NMETRICS; i++) {
+        enum pm_scope sc;
+        acc_reset(&L->acc[i], metric_at(i, &sc), j->rm[r].ncpu);
+    }
+    if (load_sys(L, &j->rm[r], j->span) < 0 || load_procs(L, &j->rm[r], &j->procs[r], &j->np[r]) < 0)
+        return -1;
+    if (load_tree(L, &j->rm[r], j->procs[r], j->np[r], j->span) < 0) {
+        if (!L->err[0])
+            oom(L);
+        return -1;
+    }
+    for (int i = 0; i < PM_DIFF_NMETRICS; i++)
+        acc_finish(&L->acc[i], &j->res[(size_t)r * PM_DIFF_NMETRICS + i]);
+    return 0;
+}
+
+static int work(struct loader *L, struct job *j)
+{
+    int r;
+    while (!atomic_load(&j->failed) && (r = atomic_fetch_add(&j->next, 1)) < j->nr)
+        if (load_one(L, j, r) < 0) {
+            atomic_store(&j->failed, 1);
+            return -1;
+        }
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    w->ret = work(&w->L, w->job);
+    return NULL;
+}
+
+/* Threads for reading: one per run, at most one per CPU and PM_DIFF_THREADS;
+ * PRESSMON_DIFF_THREADS overrides (1: read serially, for comparison). */
+static int thread_count(int nr)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *e = getenv("PRESSMON_DIFF_THREADS");
+    if (e && atoi(e) > 0)
+        n = atoi(e);
+    if (n > PM_DIFF_THREADS)
+        n = PM_DIFF_THREADS;
+    if (n > nr)
+        n = nr;
+    return n < 1 ? 1 : (int)n;
+}
+
+/* Read and summarize every run of j.  The calling thread reads too, on the
+ * caller's connection (L).  A helper whose connection cannot be opened (an
+ * in-memory database, a single-threaded SQLite) is simply not started: the
+ * others read its share. */
+static int load_runs(struct loader *L, struct job *j)
+{
+    struct worker w[PM_DIFF_THREADS];
+    int nw = 0, nt = thread_count(j->nr);
+    const char *path = sqlite3_db_filename(L->db, "main");
+    if (!path || !*path || !sqlite3_threadsafe())
+        nt = 1;
+    for (int k = 1; k < nt; k++) {
+        struct worker *x = &w[nw];
+        memset(x, 0, sizeof *x);
+        x->job = j;
+        x->L.err = x->err;
+        x->L.errlen = sizeof x->err;
+        if (sqlite3_open_v2(path, &x->L.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+            sqlite3_close(x->L.db);
+            break;
+        }
+        sqlite3_busy_timeout(x->L.db, 10000);
+        if (loader_init(&x->L) < 0 || pthread_create(&x->th, NULL, worker_main, x) != 0) {
+            loader_free(&x->L);
+            sqlite3_close(x->L.db);
+            break;
+        }
+        nw++;
+    }
+    int ret = work(L, j);
+    for (int k = 0; k < nw; k++) {
+        pthread_join(w[k].th, NULL);
+        if (w[k].ret < 0 && ret == 0) {
+            snprintf(L->err, L->errlen, "%s", w[k].err);
+            ret = -1;
+        }
+        loader_free(&w[k].L);
+        sqlite3_close(w[k].L.db);
+    }
+    return ret;
+}
+
 /* ---- putting it together ---------------------------------------------- */
 
 static double median_of(double *v, int n)
@@ -945,7 +1071,9 @@ int pm_diff_compute(sqlite3 *db, const int64_t *a, int na, const int64_t *b, int
     struct pset ps = {0};
     struct mres **col = calloc((size_t)nr, sizeof *col);
     double *hbuf = calloc((size_t)nr, sizeof *hbuf);
-    if (!rm || !res || !col || !hbuf) {
+    struct proc_row **procs = calloc((size_t)nr, sizeof *procs);
+    int *np = calloc((size_t)nr, sizeof *np);
+    if (!rm || !res || !col || !hbuf || !procs || !np) {
         oom(&L);
         goto out;
     }
@@ -968,26 +1096,22 @@ int pm_diff_compute(sqlite3 *db, const int64_t *a, int na, const int64_t *b, int
     /* Sparklines share one time axis: time since each run's start, up to the
      * longest run, so a shorter run simply ends early. */
     d->span_s = (double)span / NS_PER_S;
+    struct job job = {.rm = rm, .nr = nr, .span = span, .res = res, .procs = procs, .np = np};
+    if (load_runs(&L, &job) < 0)
+        goto out;
+    /* Per-side merges in run order, as a serial read would do them: the
+     * result does not depend on which thread read which run. */
     for (int r = 0; r < nr; r++) {
-        for (int i = 0; i < PM_DIFF_NMETRICS; i++) {
-            enum pm_scope sc;
-            acc_reset(&L.acc[i], metric_at(i, &sc), rm[r].ncpu);
-        }
-        struct proc_row *procs = NULL;
-        int np = 0;
         int side = r < na ? 0 : 1;
-        if (load_sys(&L, &rm[r], span) < 0 || load_procs(&L, &rm[r], &procs, &np) < 0)
+        if (add_procs(&ps, procs[r], np[r], side, r) < 0) {
+            oom(&L);
             goto out;
-        if (load_tree(&L, &rm[r], procs, np, span) < 0 || add_procs(&ps, procs, np, side, r) < 0 ||
-            load_events(&L, &rm[r], side, d, &evcap) < 0) {
-            free(procs);
+        }
+        if (load_events(&L, &rm[r], side, d, &evcap) < 0) {
             if (!err[0])
                 oom(&L);
             goto out;
         }
-        free(procs);
-        for (int i = 0; i < PM_DIFF_NMETRICS; i++)
-            acc_finish(&L.acc[i], &res[(size_t)r * PM_DIFF_NMETRICS + i]);
     }
 
     d->ra = malloc((size_t)na * sizeof *d->ra);
@@ -1087,6 +1211,10 @@ out:
     free(res);
     free(col);
     free(hbuf);
+    for (int r = 0; procs && r < nr; r++)
+        free(procs[r]);
+    free(procs);
+    free(np);
     free(ps.v);
     if (ret < 0)
         pm_diff_free(d);
