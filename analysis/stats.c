@@ -2,10 +2,10 @@
  * Robust statistics (see stats.h).  Quantiles use quickselect on the
  * caller's array: a one-hour run at 100 Hz is 360k values per metric, and
  * selecting the handful of order statistics a summary needs is several
- * times faster than sorting them.  Above PM_RADIX_MIN float values one
+ * times faster than sorting them.  From PM_RADIX_MIN float values on, one
  * radix histogram pass narrows the selection to a few small buckets
  * first (radix_ranks_f): quickselect's repeated partitioning of the whole
- * array was the largest cost of a one-hour diff.
+ * array was the largest cost of a diff.
  */
 #include "stats.h"
 
@@ -103,33 +103,46 @@ static uint32_t fkey(float x)
     return (u & 0x80000000u) ? ~u : u | 0x80000000u;
 }
 
-/* Exact order statistics of a large float array by one radix digit: a
- * histogram of the top 16 key bits (one sequential pass) says which bucket
- * holds each wanted rank; a second pass copies only those buckets out, and
- * quickselect finishes inside them.  With ten ranks quickselect alone makes
- * several partitioning passes over all of v; this makes two reads and
- * writes only the candidates.  Values are spread by exponent and 7
- * mantissa bits (128 buckets per octave), so for real data the buckets are
- * small; if everything falls into one bucket (a constant metric) it is one
- * copy and a quickselect, as before.  v is not modified.  Writes the values
- * of r[0..nr) (ascending, distinct) to out and returns 0; -1 without memory. */
-static int radix_ranks_f(const float *v, size_t n, const size_t *r, int nr, double *out)
+/* Exact order statistics of a float array by one radix digit: a histogram
+ * of the keys (one sequential pass) says which bucket holds each wanted
+ * rank; a second pass copies only those buckets out, and quickselect
+ * finishes inside them.  With ten ranks quickselect alone makes several
+ * partitioning passes over all of v; this makes two reads and writes only
+ * the candidates.  The digit adapts to the data: the keys from min to max
+ * are cut into about n/4 equal buckets (at most 2^16), so a metric that
+ * moves in a narrow band still spreads over many buckets.  If everything
+ * falls into one bucket (a few distinct values) it is one copy and a
+ * quickselect, as before.  v is not modified.  Writes the values of ranks
+ * r[0..nr) (ascending, distinct) to out and returns 0; -1 without memory. */
+static int radix_ranks_f(const float *v, size_t n, float mn, float mx, const size_t *r, int nr, double *out)
 {
-    enum { NB = 1 << 16 };
-    uint32_t *hist = calloc(NB, sizeof *hist);
-    uint8_t *slot = malloc(NB);
+    uint32_t kmin = fkey(mn), range = fkey(mx) - kmin;
+    if (range == 0) { /* constant (or only -0 and +0) */
+        for (int i = 0; i < nr; i++)
+            out[i] = mn;
+        return 0;
+    }
+    int bits = 2, width = 1;
+    while (bits < 16 && ((size_t)1 << (bits + 2)) < n)
+        bits++;
+    while (width < 32 && (range >> width) != 0)
+        width++;
+    int shift = width > bits ? width - bits : 0;
+    size_t nb = ((size_t)range >> shift) + 1;
+    uint32_t *hist = calloc(nb, sizeof *hist);
+    uint8_t *slot = malloc(nb);
     float *cand = NULL;
     int ret = -1;
     if (!hist || !slot)
         goto out;
     for (size_t i = 0; i < n; i++)
-        hist[fkey(v[i]) >> 16]++;
-    memset(slot, 0xff, NB);
+        hist[(fkey(v[i]) - kmin) >> shift]++;
+    memset(slot, 0xff, nb);
     size_t sbase[PM_MAX_RANKS], off[PM_MAX_RANKS + 1], fill[PM_MAX_RANKS];
     int rslot[PM_MAX_RANKS], ns = 0, j = 0;
     size_t base = 0;
     off[0] = 0;
-    for (size_t b = 0; b < NB && j < nr; b++) {
+    for (size_t b = 0; b < nb && j < nr; b++) {
         size_t c = hist[b];
         if (c && r[j] < base + c) {
             slot[b] = (uint8_t)ns;
@@ -144,21 +157,21 @@ static int radix_ranks_f(const float *v, size_t n, const size_t *r, int nr, doub
     cand = malloc((off[ns] ? off[ns] : 1) * sizeof *cand);
     if (!cand)
         goto out;
-    for (int s = 0; s < ns; s++)
-        fill[s] = off[s];
+    for (int k = 0; k < ns; k++)
+        fill[k] = off[k];
     for (size_t i = 0; i < n; i++) {
-        uint8_t s = slot[fkey(v[i]) >> 16];
-        if (s != 0xff)
-            cand[fill[s]++] = v[i];
+        uint8_t k = slot[(fkey(v[i]) - kmin) >> shift];
+        if (k != 0xff)
+            cand[fill[k]++] = v[i];
     }
-    for (int s = 0, k = 0; s < ns; s++) {
+    for (int k = 0, q = 0; k < ns; k++) {
         size_t local[PM_MAX_RANKS];
-        int nl = 0, first = k;
-        for (; k < nr && rslot[k] == s; k++)
-            local[nl++] = r[k] - sbase[s];
-        select_f_ranks(cand + off[s], 0, off[s + 1] - off[s] - 1, local, nl);
+        int nl = 0, first = q;
+        for (; q < nr && rslot[q] == k; q++)
+            local[nl++] = r[q] - sbase[k];
+        select_f_ranks(cand + off[k], 0, off[k + 1] - off[k] - 1, local, nl);
         for (int i = 0; i < nl; i++)
-            out[first + i] = cand[off[s] + local[i]];
+            out[first + i] = cand[off[k] + local[i]];
     }
     ret = 0;
 out:
@@ -168,20 +181,22 @@ out:
     return ret;
 }
 
-/* The order statistics r[0..nr) of v[0..n) into out: in place by
- * quickselect, or (float arrays of PM_RADIX_MIN values and more) by
+/* The order statistics r[0..nr) of v[0..n) (whose extremes are mn, mx) into
+ * out: in place by quickselect, or (PM_RADIX_MIN float values and more) by
  * radix_ranks_f, which costs two passes instead of several. */
-static void ranks_f(float *v, size_t n, const size_t *r, int nr, double *out)
+static void ranks_f(float *v, size_t n, double mn, double mx, const size_t *r, int nr, double *out)
 {
-    if (n < PM_RADIX_MIN || radix_ranks_f(v, n, r, nr, out) < 0) {
+    if (n < PM_RADIX_MIN || radix_ranks_f(v, n, (float)mn, (float)mx, r, nr, out) < 0) {
         select_f_ranks(v, 0, n - 1, r, nr);
         for (int i = 0; i < nr; i++)
             out[i] = v[r[i]];
     }
 }
 
-static void ranks_d(double *v, size_t n, const size_t *r, int nr, double *out)
+static void ranks_d(double *v, size_t n, double mn, double mx, const size_t *r, int nr, double *out)
 {
+    (void)mn;
+    (void)mx;
     select_d_ranks(v, 0, n - 1, r, nr);
     for (int i = 0; i < nr; i++)
         out[i] = v[r[i]];
@@ -207,7 +222,7 @@ static void ranks_d(double *v, size_t n, const size_t *r, int nr, double *out)
         size_t r[PM_MAX_RANKS];                                                    \
         double vals[PM_MAX_RANKS];                                                 \
         int nr = needed_ranks(n, r);                                               \
-        RANKS(v, n, r, nr, vals);                                                  \
+        RANKS(v, n, mn, mx, r, nr, vals);                                                \
         double *out[5] = {&s->p05, &s->p25, &s->p50, &s->p75, &s->p95};            \
         for (int i = 0; i < 5; i++) {                                              \
             double h = summary_q[i] * (double)(n - 1);                             \

@@ -25,7 +25,7 @@ struct pm_summary {
  * (selection, no full sort).  With n == 0 every field is NaN and n is 0.
  * Float arrays of PM_RADIX_MIN values and more take their quantiles by a
  * radix histogram pass (stats.c): same exact results, two passes. */
-#define PM_RADIX_MIN 32768
+#define PM_RADIX_MIN 1024
 void pm_summarize_f(float *v, size_t n, struct pm_summary *s);
 void pm_summarize_d(double *v, size_t n, struct pm_summary *s);
 
