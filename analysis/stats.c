@@ -169,7 +169,15 @@ static int radix_ranks_f(const float *v, size_t n, float mn, float mx, const siz
         int nl = 0, first = q;
         for (; q < nr && rslot[q] == k; q++)
             local[nl++] = r[q] - sbase[k];
-        select_f_ranks(cand + off[k], 0, off[k + 1] - off[k] - 1, local, nl);
+        /* A bucket of one repeated value (the zeros of an idle counter)
+         * needs no selection, and quickselect would swap all of it. */
+        float *c = cand + off[k], lo = c[0], hi = c[0];
+        for (size_t i = 1; i < off[k + 1] - off[k] && lo == hi; i++) {
+            lo = c[i] < lo ? c[i] : lo;
+            hi = c[i] > hi ? c[i] : hi;
+        }
+        if (lo != hi)
+            select_f_ranks(c, 0, off[k + 1] - off[k] - 1, local, nl);
         for (int i = 0; i < nl; i++)
             out[first + i] = cand[off[k] + local[i]];
     }
