@@ -5,9 +5,12 @@
  * Cost model: a one-hour run at 100 Hz is 360k rows of ~45 columns.  Each
  * run is read with one query over its primary-key range, every metric is
  * accumulated in the same pass (values into a float array, sparkline
- * buckets, 1 s windows, time beyond threshold), then summarized by
- * selection and the arrays freed before the next run: memory peaks at one
- * run's worth of floats, and nothing is sorted.
+ * buckets, 1 s windows, time beyond threshold), then summarized by a radix
+ * histogram plus selection (stats.c), and the arrays reused for the next
+ * run: nothing is sorted.  Runs are read on up to one thread per CPU
+ * (load_runs), each on its own connection, so memory peaks at one run's
+ * worth of floats per thread (65 MB for a one-hour run).  What is left is
+ * mostly SQLite decoding the rows (docs/BENCHMARKS.md, "## diff").
  */
 #include "diff.h"
 
