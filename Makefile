@@ -116,10 +116,15 @@ test: deps
 	@$(MAKE) --no-print-directory test-san
 	@echo "make test: all suites passed"
 
-valgrind: $(UNIT_BIN)
-	@for t in $(UNIT_BIN); do \
-	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t >/dev/null \
-	  || { echo "valgrind: $$t failed"; exit 1; }; done; echo "valgrind: unit tests clean"
+# Unit tests, and pressmon itself recording a small tree and reading it back.
+VG := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+valgrind: $(UNIT_BIN) $(BIN)
+	@for t in $(UNIT_BIN); do $(VG) $$t >/dev/null || { echo "valgrind: $$t failed"; exit 1; }; done
+	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
+	  $(VG) $(BIN) record -q --db $$d/v.db -- sh -c 'sleep 0.3 & ls / >/dev/null; wait' && \
+	  for c in "show last" "events last" "runs" "diff last last"; do \
+	    $(VG) $(BIN) $$c --db $$d/v.db >/dev/null 2>&1 || { echo "valgrind: pressmon $$c failed"; exit 1; }; done
+	@echo "valgrind: unit tests and pressmon record/show/events/runs/diff clean"
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
