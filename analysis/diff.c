@@ -5,16 +5,22 @@
  * Cost model: a one-hour run at 100 Hz is 360k rows of ~45 columns.  Each
  * run is read with one query over its primary-key range, every metric is
  * accumulated in the same pass (values into a float array, sparkline
- * buckets, 1 s windows, time beyond threshold), then summarized by
- * selection and the arrays freed before the next run: memory peaks at one
- * run's worth of floats, and nothing is sorted.
+ * buckets, 1 s windows, time beyond threshold), then summarized by a radix
+ * histogram plus selection (stats.c), and the arrays reused for the next
+ * run: nothing is sorted.  Runs are read on up to one thread per CPU
+ * (load_runs), each on its own connection, so memory peaks at one run's
+ * worth of floats per thread (65 MB for a one-hour run).  What is left is
+ * mostly SQLite decoding the rows (docs/BENCHMARKS.md, "## diff").
  */
 #include "diff.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -27,6 +33,9 @@
 #define PM_DELTA_LARGE 0.474
 /* Relative part of the noise floor: changes under 1% of the values are noise. */
 #define PM_FLOOR_REL 0.01
+/* Reader threads at most: two already saturate the usual small CI runner,
+ * and every thread holds one run's values (4 bytes x samples x metrics). */
+#define PM_DIFF_THREADS 4
 #define KIB 1024.0
 #define MIB (1024.0 * 1024.0)
 
@@ -181,16 +190,23 @@ static int64_t bucket_of(int64_t t, int64_t span_ns)
     return b < 0 ? 0 : b >= PM_DIFF_SPARK ? PM_DIFF_SPARK - 1 : b;
 }
 
-static int acc_add_at(struct macc *a, int64_t b, int64_t w, int64_t dt, double x)
+/* Out of line: taken about 20 times per metric per run, the add itself
+ * 16 million times per one-hour run. */
+static int acc_grow(struct macc *a)
 {
-    if (a->n == a->cap) {
-        size_t ncap = a->cap ? a->cap * 2 : 4096;
-        float *p = realloc(a->v, ncap * sizeof *p);
-        if (!p)
-            return -1;
-        a->v = p;
-        a->cap = ncap;
-    }
+    size_t ncap = a->cap ? a->cap * 2 : 4096;
+    float *p = realloc(a->v, ncap * sizeof *p);
+    if (!p)
+        return -1;
+    a->v = p;
+    a->cap = ncap;
+    return 0;
+}
+
+static inline int acc_add_at(struct macc *a, int64_t b, int64_t w, int64_t dt, double x)
+{
+    if (a->n == a->cap && acc_grow(a) < 0)
+        return -1;
     a->v[a->n++] = (float)x;
     a->bsum[b] += x;
     a->bn[b]++;
@@ -476,9 +492,12 @@ static int load_sys(struct loader *L, const struct run_meta *rm, int64_t span_ns
         double inv_dt_s = (double)NS_PER_S / (double)dt;
         int64_t b = bucket_of(t, span_ns), w = t / PM_WINDOW_NS;
         for (int i = 0; i < PM_SYS_N; i++) {
-            if (sqlite3_column_type(q, i + 1) == SQLITE_NULL)
+            /* NULL reads as 0: ask for the type only then, which halves
+             * the calls into SQLite for the usual nonzero values. */
+            int64_t raw = sqlite3_column_int64(q, i + 1);
+            if (raw == 0 && sqlite3_column_type(q, i + 1) == SQLITE_NULL)
                 continue; /* this platform has no such metric, or first counter sample */
-            double x = (double)sqlite3_column_int64(q, i + 1) * factor[i];
+            double x = (double)raw * factor[i];
             if (pm_sys_metrics[i].kind == PM_COUNTER)
                 x *= inv_dt_s;
             if (acc_add_at(&L->acc[i], b, w, dt, x) < 0)
@@ -675,10 +694,10 @@ static int load_tree(struct loader *L, const struct run_meta *rm, struct proc_ro
             continue;
         struct proc_row *r = &p[k];
         for (int j = 0; j < PM_PROC_N; j++) {
-            if (sqlite3_column_type(q, j + 2) == SQLITE_NULL)
+            int64_t raw = sqlite3_column_int64(q, j + 2);
+            if (raw == 0 && sqlite3_column_type(q, j + 2) == SQLITE_NULL)
                 continue;
             const struct pm_metric *m = &pm_proc_metrics[j];
-            int64_t raw = sqlite3_column_int64(q, j + 2);
             double x = pm_metric_value(m, raw);
             if (m->kind == PM_GAUGE) {
                 if (r->have >> j & 1)
@@ -783,6 +802,126 @@ static int add_procs(struct pset *ps, const struct proc_row *p, int np, int side
         }
     }
     return 0;
+}
+
+/* ---- reading the runs in parallel -------------------------------------- */
+
+/* Reading a run (SQLite row decoding, accumulation) and summarizing it
+ * (selection) is nearly all of a diff's time, and runs are independent:
+ * each worker thread takes the next unread run, on its own read-only
+ * connection (a connection is used by one thread at a time), with its own
+ * accumulators.  Results go to per-run slots; everything that merges runs
+ * happens afterwards, in run order. */
+struct job {
+    struct run_meta *rm;
+    int nr;
+    int64_t span;
+    struct mres *res;          /* [nr][PM_DIFF_NMETRICS] */
+    struct proc_row **procs;   /* per run, kept for add_procs */
+    int *np;
+    atomic_int next;           /* next run to read */
+    atomic_int failed;         /* a worker failed: the others stop */
+};
+
+struct worker {
+    struct loader L;
+    struct job *job;
+    char err[256];
+    pthread_t th;
+    int ret;
+};
+
+static int load_one(struct loader *L, struct job *j, int r)
+{
+    for (int i = 0; i < PM_DIFF_NMETRICS; i++) {
+        enum pm_scope sc;
+        acc_reset(&L->acc[i], metric_at(i, &sc), j->rm[r].ncpu);
+    }
+    if (load_sys(L, &j->rm[r], j->span) < 0 || load_procs(L, &j->rm[r], &j->procs[r], &j->np[r]) < 0)
+        return -1;
+    if (load_tree(L, &j->rm[r], j->procs[r], j->np[r], j->span) < 0) {
+        if (!L->err[0])
+            oom(L);
+        return -1;
+    }
+    for (int i = 0; i < PM_DIFF_NMETRICS; i++)
+        acc_finish(&L->acc[i], &j->res[(size_t)r * PM_DIFF_NMETRICS + i]);
+    return 0;
+}
+
+static int work(struct loader *L, struct job *j)
+{
+    int r;
+    while (!atomic_load(&j->failed) && (r = atomic_fetch_add(&j->next, 1)) < j->nr)
+        if (load_one(L, j, r) < 0) {
+            atomic_store(&j->failed, 1);
+            return -1;
+        }
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    w->ret = work(&w->L, w->job);
+    return NULL;
+}
+
+/* Threads for reading: one per run, at most one per CPU and PM_DIFF_THREADS;
+ * PRESSMON_DIFF_THREADS overrides (1: read serially, for comparison). */
+static int thread_count(int nr)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *e = getenv("PRESSMON_DIFF_THREADS");
+    if (e && atoi(e) > 0)
+        n = atoi(e);
+    if (n > PM_DIFF_THREADS)
+        n = PM_DIFF_THREADS;
+    if (n > nr)
+        n = nr;
+    return n < 1 ? 1 : (int)n;
+}
+
+/* Read and summarize every run of j.  The calling thread reads too, on the
+ * caller's connection (L).  A helper whose connection cannot be opened (an
+ * in-memory database, a single-threaded SQLite) is simply not started: the
+ * others read its share. */
+static int load_runs(struct loader *L, struct job *j)
+{
+    struct worker w[PM_DIFF_THREADS];
+    int nw = 0, nt = thread_count(j->nr);
+    const char *path = sqlite3_db_filename(L->db, "main");
+    if (!path || !*path || !sqlite3_threadsafe())
+        nt = 1;
+    for (int k = 1; k < nt; k++) {
+        struct worker *x = &w[nw];
+        memset(x, 0, sizeof *x);
+        x->job = j;
+        x->L.err = x->err;
+        x->L.errlen = sizeof x->err;
+        if (sqlite3_open_v2(path, &x->L.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+            sqlite3_close(x->L.db);
+            break;
+        }
+        sqlite3_busy_timeout(x->L.db, 10000);
+        if (loader_init(&x->L) < 0 || pthread_create(&x->th, NULL, worker_main, x) != 0) {
+            loader_free(&x->L);
+            sqlite3_close(x->L.db);
+            break;
+        }
+        nw++;
+    }
+    int ret = work(L, j);
+    for (int k = 0; k < nw; k++) {
+        pthread_join(w[k].th, NULL);
+        if (w[k].ret < 0 && ret == 0) {
+            snprintf(L->err, L->errlen, "%s", w[k].err);
+            ret = -1;
+        }
+        loader_free(&w[k].L);
+        sqlite3_close(w[k].L.db);
+    }
+    return ret;
 }
 
 /* ---- putting it together ---------------------------------------------- */
@@ -945,7 +1084,9 @@ int pm_diff_compute(sqlite3 *db, const int64_t *a, int na, const int64_t *b, int
     struct pset ps = {0};
     struct mres **col = calloc((size_t)nr, sizeof *col);
     double *hbuf = calloc((size_t)nr, sizeof *hbuf);
-    if (!rm || !res || !col || !hbuf) {
+    struct proc_row **procs = calloc((size_t)nr, sizeof *procs);
+    int *np = calloc((size_t)nr, sizeof *np);
+    if (!rm || !res || !col || !hbuf || !procs || !np) {
         oom(&L);
         goto out;
     }
@@ -968,26 +1109,22 @@ int pm_diff_compute(sqlite3 *db, const int64_t *a, int na, const int64_t *b, int
     /* Sparklines share one time axis: time since each run's start, up to the
      * longest run, so a shorter run simply ends early. */
     d->span_s = (double)span / NS_PER_S;
+    struct job job = {.rm = rm, .nr = nr, .span = span, .res = res, .procs = procs, .np = np};
+    if (load_runs(&L, &job) < 0)
+        goto out;
+    /* Per-side merges in run order, as a serial read would do them: the
+     * result does not depend on which thread read which run. */
     for (int r = 0; r < nr; r++) {
-        for (int i = 0; i < PM_DIFF_NMETRICS; i++) {
-            enum pm_scope sc;
-            acc_reset(&L.acc[i], metric_at(i, &sc), rm[r].ncpu);
-        }
-        struct proc_row *procs = NULL;
-        int np = 0;
         int side = r < na ? 0 : 1;
-        if (load_sys(&L, &rm[r], span) < 0 || load_procs(&L, &rm[r], &procs, &np) < 0)
+        if (add_procs(&ps, procs[r], np[r], side, r) < 0) {
+            oom(&L);
             goto out;
-        if (load_tree(&L, &rm[r], procs, np, span) < 0 || add_procs(&ps, procs, np, side, r) < 0 ||
-            load_events(&L, &rm[r], side, d, &evcap) < 0) {
-            free(procs);
+        }
+        if (load_events(&L, &rm[r], side, d, &evcap) < 0) {
             if (!err[0])
                 oom(&L);
             goto out;
         }
-        free(procs);
-        for (int i = 0; i < PM_DIFF_NMETRICS; i++)
-            acc_finish(&L.acc[i], &res[(size_t)r * PM_DIFF_NMETRICS + i]);
     }
 
     d->ra = malloc((size_t)na * sizeof *d->ra);
@@ -1087,6 +1224,10 @@ out:
     free(res);
     free(col);
     free(hbuf);
+    for (int r = 0; procs && r < nr; r++)
+        free(procs[r]);
+    free(procs);
+    free(np);
     free(ps.v);
     if (ret < 0)
         pm_diff_free(d);

@@ -21,8 +21,11 @@ struct pm_summary {
     double min, p05, p25, p50, p75, p95, max, mean;
 };
 
-/* Summarize v[0..n) in O(n) expected time.  Reorders v (selection, no
- * full sort).  With n == 0 every field is NaN and n is 0. */
+/* Summarize v[0..n) (no NaN) in O(n) expected time.  May reorder v
+ * (selection, no full sort).  With n == 0 every field is NaN and n is 0.
+ * Float arrays of PM_RADIX_MIN values and more take their quantiles by a
+ * radix histogram pass (stats.c): same exact results, two passes. */
+#define PM_RADIX_MIN 1024
 void pm_summarize_f(float *v, size_t n, struct pm_summary *s);
 void pm_summarize_d(double *v, size_t n, struct pm_summary *s);
 

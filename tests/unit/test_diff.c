@@ -265,6 +265,62 @@ static void test_process_matching(void **state)
     pm_diff_free(&d);
 }
 
+/* Runs are read on several threads (PRESSMON_DIFF_THREADS caps them); the
+ * result must be the serial one bit for bit, whichever thread read which
+ * run: metrics, sparklines, processes (first-seen order feeds the ranking)
+ * and events. */
+static void test_threads_same_result(void **state)
+{
+    struct fx *f = *state;
+    int sep = pm_metric_find(PM_SCOPE_SYSTEM, "psi_mem_some_us");
+    rng = 777;
+    assert_int_equal(pm_store_begin(f->st), 0);
+    assert_int_equal(pm_store_commit(f->st), 0);
+    for (int r = 0; r < 9; r++) {
+        int failing = r % 3 == 0;
+        struct plant p = {.nsamples = 200 + 37 * r, .run_noise = 0.1, .sample_noise = 0.2, .target = sep,
+                          .factor = failing ? 1.5 : 1.0, .trivial = -1};
+        int64_t id = plant_run(f->st, "thr", failing ? 1 : 0, &p);
+        assert_int_equal(pm_store_begin(f->st), 0);
+        put_proc(f->st, id, 300 + r % 2, "worker", r % 2 ? "--a=1" : "--b=2", 4096 * (r + 1), failing ? 9 : 0);
+        put_proc(f->st, id, 400 + r, "helper", "x", 1024, 0);
+        assert_int_equal(pm_store_commit(f->st), 0);
+    }
+    int64_t *fa, *pa;
+    int nf = pm_select_group(f->st, "outcome:fail", &fa), np = pm_select_group(f->st, "outcome:pass", &pa);
+    assert_int_equal(nf, 3);
+    assert_int_equal(np, 6);
+    struct pm_diff d1, d4;
+    char err[256];
+    const char *old = getenv("PRESSMON_DIFF_THREADS");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("PRESSMON_DIFF_THREADS", "1", 1);
+    assert_int_equal(pm_diff_compute(pm_store_db(f->st), fa, nf, pa, np, &d1, err, sizeof err), 0);
+    setenv("PRESSMON_DIFF_THREADS", "4", 1);
+    assert_int_equal(pm_diff_compute(pm_store_db(f->st), fa, nf, pa, np, &d4, err, sizeof err), 0);
+    if (saved)
+        setenv("PRESSMON_DIFF_THREADS", saved, 1);
+    else
+        unsetenv("PRESSMON_DIFF_THREADS");
+    free(saved);
+    assert_string_equal(d1.metrics[0].key, "psi_mem_some_us");
+    assert_int_equal(d1.nmetrics, d4.nmetrics);
+    assert_int_equal(d1.nprocs, d4.nprocs);
+    assert_int_equal(d1.nevents, d4.nevents);
+    assert_true(d1.nprocs >= 2);
+    assert_true(d1.nevents >= 1); /* the killed workers */
+    for (int i = 0; i < d1.nmetrics; i++)
+        if (memcmp(&d1.metrics[i], &d4.metrics[i], sizeof d1.metrics[i]))
+            fail_msg("metric %d differs: %s vs %s", i, d1.metrics[i].key, d4.metrics[i].key);
+    assert_memory_equal(d1.procs, d4.procs, (size_t)d1.nprocs * sizeof *d1.procs);
+    assert_memory_equal(d1.events, d4.events, (size_t)d1.nevents * sizeof *d1.events);
+    assert_memory_equal(d1.ra, d4.ra, (size_t)nf * sizeof *d1.ra);
+    pm_diff_free(&d1);
+    pm_diff_free(&d4);
+    free(fa);
+    free(pa);
+}
+
 static void test_proc_key(void **state)
 {
     (void)state;
@@ -288,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_runs_planted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups_planted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_process_matching, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_same_result, setup, teardown),
         cmocka_unit_test(test_proc_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,6 +99,70 @@ static void test_quantiles(void **state)
     free(v);
 }
 
+static int cmp_f(const void *x, const void *y)
+{
+    float a = *(const float *)x, b = *(const float *)y;
+    return (a > b) - (a < b);
+}
+
+/* The float path above PM_RADIX_MIN values (radix histogram, then
+ * quickselect inside the buckets) against a full sort of the same floats:
+ * the quantiles must be exactly the type-7 ones, whatever the shape. */
+static void check_summary_f(const float *orig, size_t n)
+{
+    float *f = malloc(n * sizeof *f), *s = malloc(n * sizeof *s);
+    double *sd = malloc(n * sizeof *sd);
+    memcpy(f, orig, n * sizeof *f);
+    memcpy(s, orig, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_f);
+    for (size_t i = 0; i < n; i++)
+        sd[i] = s[i];
+    struct pm_summary sf;
+    pm_summarize_f(f, n, &sf);
+    assert_int_equal(sf.n, n);
+    assert_near(sf.min, sd[0], 0);
+    assert_near(sf.max, sd[n - 1], 0);
+    const double q[5] = {0.05, 0.25, 0.50, 0.75, 0.95};
+    const double got[5] = {sf.p05, sf.p25, sf.p50, sf.p75, sf.p95};
+    for (int i = 0; i < 5; i++)
+        assert_near(got[i], ref_q(sd, n, q[i]), 1e-9 * fmax(1, fabs(sd[n - 1])));
+    free(f);
+    free(s);
+    free(sd);
+}
+
+static void test_quantiles_large_float(void **state)
+{
+    (void)state;
+    srand(11);
+    size_t sizes[] = {PM_RADIX_MIN - 1, PM_RADIX_MIN, 6000, 100003, 360000};
+    float *v = malloc(360000 * sizeof *v);
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        for (size_t i = 0; i < n; i++) /* noisy gauge in a narrow band: few buckets */
+            v[i] = 4e9f + (float)(rand() % 1000000) * 1024.0f;
+        check_summary_f(v, n);
+        for (size_t i = 0; i < n; i++) /* both signs and many magnitudes, with -0 and +0 */
+            v[i] = (float)((rand() % 2 ? -1 : 1) * ldexp((double)(rand() % 1000), rand() % 60 - 30));
+        v[0] = -0.0f;
+        v[1] = 0.0f;
+        check_summary_f(v, n);
+        for (size_t i = 0; i < n; i++) /* idle counter: mostly zero, rare spikes */
+            v[i] = rand() % 100 ? 0.0f : (float)(rand() % 50);
+        check_summary_f(v, n);
+        for (size_t i = 0; i < n; i++) /* memory filling up: sorted */
+            v[i] = (float)i * 4096.0f;
+        check_summary_f(v, n);
+        for (size_t i = 0; i < n; i++) /* constant: one bucket holds everything */
+            v[i] = 12.5f;
+        check_summary_f(v, n);
+        for (size_t i = 0; i < n; i++) /* two values straddling the wanted ranks */
+            v[i] = i % 2 ? 1.0f : 2.0f;
+        check_summary_f(v, n);
+    }
+    free(v);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -182,7 +246,8 @@ static void test_sparkline(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_quantiles), cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_quantiles), cmocka_unit_test(test_quantiles_large_float),
+        cmocka_unit_test(test_empty),
         cmocka_unit_test(test_quantile_single), cmocka_unit_test(test_mad),
         cmocka_unit_test(test_cliffs_delta), cmocka_unit_test(test_sparkline),
     };
