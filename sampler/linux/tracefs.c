@@ -314,6 +314,15 @@ int pm_ksig_to_rec(const struct pm_ksig_event *ev, int64_t run_start_mono_ns, st
     case PM_KSIG_SIGNAL:
         e->kind = PM_EV_SIGNAL;
         e->signal = ev->sig;
+        if (ev->code == -2) {
+            /* SI_TIMER: the target's own POSIX timer expired (timeout(1)
+             * arms one).  The line's header names whatever task the timer
+             * interrupt happened to run on, not a sender. */
+            e->sender_pid = ev->pid;
+            pm_strlcpy(e->sender_comm, ev->comm, sizeof(e->sender_comm));
+            snprintf(e->detail, sizeof(e->detail), "code=-2 %s (its own timer)", pm_ksig_code_name(ev->code));
+            return 0;
+        }
         e->sender_pid = sender;
         pm_strlcpy(e->sender_comm, ev->sender_comm, sizeof(e->sender_comm));
         if (ev->sender_tgid > 0 && ev->sender_tid != ev->sender_tgid)

@@ -244,6 +244,17 @@ static void test_to_rec(void **state)
     assert_non_null(strstr(rec.u.ev.detail, "kernel OOM killer"));
     assert_non_null(strstr(rec.u.ev.detail, "anon-rss 7936 kB"));
 
+    /* A POSIX timer's signal: the header names the interrupted task (gzip),
+     * the sender is the timer's owner, the target itself. */
+    assert_int_equal(parse1("            gzip-17091   (  17091) [001] d.h2.  3006.100000: signal_generate: "
+                            "sig=14 errno=0 code=-2 comm=timeout pid=17080 grp=1 res=0",
+                            &ev),
+                     1);
+    assert_int_equal(pm_ksig_to_rec(&ev, 0, &rec), 0);
+    assert_int_equal(rec.u.ev.sender_pid, 17080);
+    assert_string_equal(rec.u.ev.sender_comm, "timeout");
+    assert_non_null(strstr(rec.u.ev.detail, "own timer"));
+
     memset(&ev, 0, sizeof(ev));
     assert_int_equal(pm_ksig_to_rec(&ev, 0, &rec), -1);
 }
