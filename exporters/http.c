@@ -226,6 +226,14 @@ static int curl_permanent(CURLcode c)
     }
 }
 
+/* Abort a request in flight once the deadline has passed (a hung server
+ * must not hold `record` past pm_live_finish's bound). */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    const struct pm_http *h = ud;
+    return h->deadline && pm_http_mono_ns() > h->deadline;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -263,6 +271,9 @@ enum pm_http_result pm_http_send(struct pm_http *h, const char *method, const ch
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     if (h->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
     if (h->user) {
@@ -306,7 +317,8 @@ enum pm_http_result pm_http_send(struct pm_http *h, const char *method, const ch
             retry = status >= 500 || status == 429;
             res = retry ? PM_HTTP_GAVE_UP : PM_HTTP_PERMANENT;
         }
-        if (!retry || attempt >= h->o.max_attempts)
+        if (!retry || attempt >= h->o.max_attempts ||
+            (h->deadline && pm_http_mono_ns() > h->deadline))
             break;
         /* Exponential backoff with jitter: a random delay in [d/2, d]. */
         long wait = delay / 2 + (long)(rand_r(&h->seed) % (unsigned)(delay / 2 + 1));
