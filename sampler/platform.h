@@ -110,9 +110,17 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms);
  * members and PROC_EXIT for vanished ones. */
 void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out);
 
-/* Main thread: pressmon reaped `pid` with wait status `status`
- * (it is the direct child or an orphan re-parented to pressmon). */
-void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status);
+/* Main thread: pressmon reaped `pid` with wait status `status` at t_ns
+ * (it is the direct child or an orphan re-parented to pressmon); pushes a
+ * PROC_EXIT into the main thread's ring `out`. */
+void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, struct pm_ring *out, int64_t t_ns);
+
+/* How membership is followed, final answer (the event thread may fall back
+ * from an event source that turns out silent), e.g. "proc_connector". */
+const char *pm_tree_mechanism(struct pm_tree *t);
+
+/* Processes that could not be followed (event overruns, table full). */
+uint64_t pm_tree_lost(struct pm_tree *t);
 
 /* Number of tree members still alive (excluding the root if reaped). */
 int pm_tree_alive(struct pm_tree *t);

@@ -55,7 +55,7 @@ struct pm_sys_rec {
 struct pm_proc_start_rec {
     int64_t t_ns;        /* when pressmon saw it start (or exec) */
     pid_t pid, ppid;
-    int64_t start_ns;    /* process start time relative to the run, if known */
+    int64_t start_ns;    /* process start relative to the run; INT64_MIN if unknown */
     int is_exec;         /* 1: an exec of an already known pid */
     char comm[PM_COMM_MAX];
     uint16_t argv_len;   /* bytes used in argv (NUL-separated) */

@@ -105,7 +105,11 @@ int pm_store_rollback(struct pm_store *st);
 int pm_store_put_sys(struct pm_store *st, int64_t run_id, const struct pm_sys_rec *r);
 int pm_store_put_proc_start(struct pm_store *st, int64_t run_id, const struct pm_proc_start_rec *r);
 int pm_store_put_proc_sample(struct pm_store *st, int64_t run_id, const struct pm_proc_sample_rec *r);
-int pm_store_put_proc_exit(struct pm_store *st, int64_t run_id, const struct pm_proc_exit_rec *r);
+/* An exit with a known status replaces one recorded with status unknown;
+ * the first known status wins.  *changed is set to 1 if a process row for
+ * the pid exists (it took the exit, or already had a status); 0 means no
+ * row yet: the caller may retry once the start is stored. */
+int pm_store_put_proc_exit(struct pm_store *st, int64_t run_id, const struct pm_proc_exit_rec *r, int *changed);
 int pm_store_put_event(struct pm_store *st, int64_t run_id, const struct pm_event_rec *r);
 
 /* Find or insert the host row.  Returns its id, or -1. */

@@ -1,0 +1,663 @@
+/*
+ * Linux process tree: who belongs to the recorded command, and what each
+ * member is doing.
+ *
+ * Membership, in order of preference (DESIGN §6):
+ *  1. The netlink proc connector, read by the event thread: every fork,
+ *     exec and exit on the machine with the raw wait status, so even a
+ *     process that lives for a microsecond is recorded.  Unprivileged since
+ *     Linux 6.6, CAP_NET_ADMIN before, and only in the initial namespaces:
+ *     in a container the subscription fails (ECONNREFUSED) or is silently
+ *     ignored.  pm_tree_open therefore proves it works by waiting for the
+ *     root's own exec event (see confirm_connector) before trusting it.
+ *  2. A /proc scan by the sampler thread at --proc-interval: every pid
+ *     whose parent is a member joins.  Processes that start and end between
+ *     two scans are missed; exits have no status unless pressmon reaps them
+ *     (it is the child subreaper, so orphans come to it).
+ *
+ * The member table is shared by two threads without locks: one *adder*
+ * (the event thread in connector mode, the sampler in scan mode) moves a
+ * slot FREE -> NEW and NEW/LIVE -> DEAD; the sampler moves NEW -> LIVE (it
+ * opens the /proc/PID fds) and DEAD -> FREE (it closes them).  Every
+ * transition is a compare-and-swap on the slot's state.  A kept /proc/PID
+ * directory fd fails with ESRCH once its process is reaped, so a reused
+ * pid is never mistaken for the old process.
+ *
+ * Nothing here allocates after pm_tree_open.
+ */
+#include "../platform.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "procfs.h"
+
+#define MAX_MEMBERS 8192
+#define HASH_SIZE 16384 /* power of two, > 2 * MAX_MEMBERS */
+#define DENTS_BUF (64 * 1024)
+
+enum { SLOT_FREE = 0, SLOT_NEW, SLOT_LIVE, SLOT_DEAD };
+
+struct member {
+    _Atomic int state;
+    pid_t pid;          /* written by the adder before publishing NEW */
+    pid_t ppid;
+    int64_t start_ns;
+    /* sampler-private */
+    int dir_fd, stat_fd, io_fd;
+    int io_ok;
+    char last_state;
+    uint64_t present;
+    int64_t prev[PM_PROC_N];  /* raw cumulative values of counters, last gauge values */
+    int sampled;
+};
+
+struct pm_tree {
+    pid_t root;
+    int64_t run_start;
+    int64_t boot_minus_mono; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC, for /proc starttime */
+    int64_t ns_per_tick;
+    long page_kb;
+    _Atomic int use_connector;
+    int nl_fd;
+    int root_exec_seen;        /* event thread: the connector saw the root exec or exit */
+    int64_t confirm_deadline;
+    char mechanism[160];
+    _Atomic int alive;         /* members not yet known dead */
+    _Atomic uint64_t lost;     /* connector overruns */
+    struct member *slots;
+    int32_t *hash;             /* adder-private: pid -> slot index, -1 empty, -2 tombstone */
+    int proc_fd;               /* /proc, for the scan */
+    char *dents;
+    char *buf;                 /* sampler-thread read buffer */
+    char *ebuf;                /* event-thread read buffer */
+    char *recvbuf;
+};
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static int64_t clock_ns(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint32_t hash_pid(pid_t pid)
+{
+    return ((uint32_t)pid * 2654435761u) & (HASH_SIZE - 1);
+}
+
+static int hash_find(struct pm_tree *t, pid_t pid)
+{
+    for (uint32_t h = hash_pid(pid), n = 0; n < HASH_SIZE; h = (h + 1) & (HASH_SIZE - 1), n++) {
+        int32_t i = t->hash[h];
+        if (i == -1)
+            return -1;
+        if (i >= 0 && t->slots[i].pid == pid)
+            return i;
+    }
+    return -1;
+}
+
+static void hash_del(struct pm_tree *t, pid_t pid)
+{
+    for (uint32_t h = hash_pid(pid), n = 0; n < HASH_SIZE; h = (h + 1) & (HASH_SIZE - 1), n++) {
+        int32_t i = t->hash[h];
+        if (i == -1)
+            return;
+        if (i >= 0 && t->slots[i].pid == pid) {
+            t->hash[h] = -2;
+            return;
+        }
+    }
+}
+
+static void hash_put(struct pm_tree *t, pid_t pid, int slot)
+{
+    for (uint32_t h = hash_pid(pid), n = 0; n < HASH_SIZE; h = (h + 1) & (HASH_SIZE - 1), n++) {
+        if (t->hash[h] < 0) {
+            t->hash[h] = slot;
+            return;
+        }
+    }
+}
+
+/* Read a small /proc/PID file by path (adder side, not the sampling path). */
+static ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, cap);
+    close(fd);
+    return n;
+}
+
+/* Fill comm/argv of a start record from /proc (best effort: a process that
+ * already exited leaves them empty). */
+static void fill_identity(pid_t pid, struct pm_proc_start_rec *r, char *buf, size_t cap)
+{
+    ssize_t n = read_proc_file(pid, "stat", buf, cap);
+    struct pm_pid_stat ps;
+    if (n > 0 && pm_parse_pid_stat(buf, (size_t)n, &ps) == 0) {
+        pm_strlcpy(r->comm, ps.comm, sizeof(r->comm));
+        if (r->ppid <= 0)
+            r->ppid = (pid_t)ps.ppid;
+    }
+    n = read_proc_file(pid, "cmdline", buf, cap);
+    r->argv_len = n > 0 ? (uint16_t)pm_parse_cmdline(buf, (size_t)n, r->argv, sizeof(r->argv)) : 0;
+}
+
+/* Adder: add pid as a member (FREE -> NEW).  Returns the slot or -1. */
+static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid, int64_t start_ns)
+{
+    if (hash_find(t, pid) >= 0)
+        return -1;
+    for (int i = 0; i < MAX_MEMBERS; i++) {
+        struct member *m = &t->slots[i];
+        if (atomic_load_explicit(&m->state, memory_order_acquire) != SLOT_FREE)
+            continue;
+        m->pid = pid;
+        m->ppid = ppid;
+        m->start_ns = start_ns;
+        hash_put(t, pid, i);
+        atomic_fetch_add(&t->alive, 1);
+        atomic_store_explicit(&m->state, SLOT_NEW, memory_order_release);
+        return i;
+    }
+    return -1; /* table full: the process is not followed (counted as lost) */
+}
+
+/* Adder: pid is dead (NEW/LIVE -> DEAD). */
+static void kill_member(struct pm_tree *t, int slot)
+{
+    struct member *m = &t->slots[slot];
+    hash_del(t, m->pid);
+    for (;;) {
+        int s = atomic_load_explicit(&m->state, memory_order_acquire);
+        if (s != SLOT_NEW && s != SLOT_LIVE)
+            return;
+        if (atomic_compare_exchange_weak(&m->state, &s, SLOT_DEAD))
+            break;
+    }
+    atomic_fetch_sub(&t->alive, 1);
+}
+
+/* ---- the proc connector --------------------------------------------------- */
+
+static int cn_send_op(int fd, enum proc_cn_mcast_op op)
+{
+    char buf[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(op))] __attribute__((aligned(NLMSG_ALIGNTO)));
+    memset(buf, 0, sizeof(buf));
+    struct nlmsghdr *nl = (struct nlmsghdr *)buf;
+    struct cn_msg *cn = (struct cn_msg *)NLMSG_DATA(nl);
+    nl->nlmsg_len = NLMSG_LENGTH(sizeof(*cn) + sizeof(op));
+    nl->nlmsg_type = NLMSG_DONE;
+    nl->nlmsg_pid = 0;
+    cn->id.idx = CN_IDX_PROC;
+    cn->id.val = CN_VAL_PROC;
+    cn->len = sizeof(op);
+    memcpy(cn->data, &op, sizeof(op));
+    return send(fd, nl, nl->nlmsg_len, 0) == (ssize_t)nl->nlmsg_len ? 0 : -1;
+}
+
+static int cn_open(char *why, size_t whylen)
+{
+    int fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+    if (fd < 0) {
+        snprintf(why, whylen, "netlink connector socket: %s", strerror(errno));
+        return -1;
+    }
+    struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0};
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        snprintf(why, whylen, "proc connector bind: %s%s", strerror(errno),
+                 errno == EPERM ? " (needs CAP_NET_ADMIN before Linux 6.6)" : "");
+        close(fd);
+        return -1;
+    }
+    /* A large receive buffer absorbs fork storms between two reads. */
+    int rcv = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) == 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    if (cn_send_op(fd, PROC_CN_MCAST_LISTEN) != 0) {
+        snprintf(why, whylen, "proc connector subscribe: %s%s", strerror(errno),
+                 errno == ECONNREFUSED ? " (not in the initial namespaces: a container?)" : "");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void cn_close(int fd)
+{
+    if (fd < 0)
+        return;
+    cn_send_op(fd, PROC_CN_MCAST_IGNORE); /* always unsubscribe before closing */
+    close(fd);
+}
+
+static void push_exit(struct pm_ring *out, int64_t t_ns, pid_t pid, int src, int status)
+{
+    struct pm_rec *r = pm_ring_reserve(out);
+    if (!r)
+        return;
+    memset(r, 0, sizeof(*r));
+    r->type = PM_REC_PROC_EXIT;
+    r->u.exit.t_ns = t_ns;
+    r->u.exit.pid = pid;
+    r->u.exit.status_src = src;
+    if (src != PM_STATUS_UNKNOWN) {
+        if (WIFSIGNALED(status)) {
+            r->u.exit.signal = WTERMSIG(status);
+            r->u.exit.core = WCOREDUMP(status) ? 1 : 0;
+        } else {
+            r->u.exit.exit_code = WEXITSTATUS(status);
+        }
+    }
+    pm_ring_commit(out);
+}
+
+static void push_start(struct pm_tree *t, struct pm_ring *out, int64_t t_ns, pid_t pid, pid_t ppid,
+                       int64_t start_ns, int is_exec, char *buf, size_t cap)
+{
+    struct pm_rec *r = pm_ring_reserve(out);
+    if (!r)
+        return;
+    memset(&r->u.start, 0, sizeof(r->u.start));
+    r->type = PM_REC_PROC_START;
+    r->u.start.t_ns = t_ns;
+    r->u.start.pid = pid;
+    r->u.start.ppid = ppid;
+    r->u.start.start_ns = start_ns;
+    r->u.start.is_exec = is_exec;
+    fill_identity(pid, &r->u.start, buf, cap);
+    pm_ring_commit(out);
+    (void)t;
+}
+
+/* Handle one connector event (event thread). */
+static void cn_event(struct pm_tree *t, const struct proc_event *ev, struct pm_ring *out)
+{
+    int64_t t_ns = (int64_t)ev->timestamp_ns - t->run_start;
+    switch (ev->what) {
+    case PROC_EVENT_FORK: {
+        pid_t parent = ev->event_data.fork.parent_tgid, child = ev->event_data.fork.child_pid;
+        /* New threads also come as forks: only new processes matter. */
+        if (child != ev->event_data.fork.child_tgid)
+            return;
+        if (hash_find(t, parent) < 0)
+            return;
+        if (add_member(t, child, parent, t_ns) < 0) {
+            atomic_fetch_add(&t->lost, 1);
+            return;
+        }
+        push_start(t, out, t_ns, child, parent, t_ns, 0, t->ebuf, 65536);
+        break;
+    }
+    case PROC_EVENT_EXEC: {
+        pid_t pid = ev->event_data.exec.process_tgid;
+        if (pid == t->root)
+            t->root_exec_seen = 1;
+        if (hash_find(t, pid) < 0)
+            return;
+        push_start(t, out, t_ns, pid, 0, INT64_MIN, 1, t->ebuf, 65536);
+        break;
+    }
+    case PROC_EVENT_EXIT: {
+        /* One EXIT arrives per thread; the process ends with its leader.
+         * exit_code is the raw wait status (0x9 = SIGKILL, 0x300 = exit(3));
+         * exit_signal is the signal sent to the parent, NOT the fatal one. */
+        pid_t pid = ev->event_data.exit.process_pid;
+        if (pid != ev->event_data.exit.process_tgid)
+            return;
+        if (pid == t->root)
+            t->root_exec_seen = 1;
+        int slot = hash_find(t, pid);
+        if (slot < 0)
+            return;
+        push_exit(out, t_ns, pid, PM_STATUS_PROCCONN, (int)ev->event_data.exit.exit_code);
+        kill_member(t, slot);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Drain what the socket holds (event thread).  Returns 0, -1 on a dead socket. */
+static int cn_drain(struct pm_tree *t, struct pm_ring *out)
+{
+    for (;;) {
+        ssize_t n = recv(t->nl_fd, t->recvbuf, 65536, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return 0;
+            if (errno == ENOBUFS) { /* overrun: events were lost */
+                atomic_fetch_add(&t->lost, 1);
+                continue;
+            }
+            return -1;
+        }
+        for (struct nlmsghdr *nl = (struct nlmsghdr *)t->recvbuf; NLMSG_OK(nl, (size_t)n);
+             nl = NLMSG_NEXT(nl, n)) {
+            if (nl->nlmsg_type == NLMSG_ERROR || nl->nlmsg_type == NLMSG_NOOP)
+                continue;
+            struct cn_msg *cn = (struct cn_msg *)NLMSG_DATA(nl);
+            if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
+                continue;
+            cn_event(t, (const struct proc_event *)cn->data, out);
+        }
+    }
+}
+
+/* ---- the /proc scan (fallback) -------------------------------------------- */
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+/* Sampler thread, scan mode: any pid whose parent is a member joins.  One
+ * pass sees a chain of new processes only if parents list before children;
+ * pids mostly grow, and the next scan catches the rest. */
+static void scan_proc(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
+{
+    if (lseek(t->proc_fd, 0, SEEK_SET) != 0)
+        return;
+    for (;;) {
+        long n = syscall(SYS_getdents64, t->proc_fd, t->dents, DENTS_BUF);
+        if (n <= 0)
+            break;
+        for (long off = 0; off < n;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(t->dents + off);
+            off += d->d_reclen;
+            if (d->d_name[0] < '1' || d->d_name[0] > '9')
+                continue;
+            pid_t pid = (pid_t)atoi(d->d_name);
+            if (hash_find(t, pid) >= 0)
+                continue;
+            ssize_t len = read_proc_file(pid, "stat", t->buf, 4096);
+            struct pm_pid_stat ps;
+            if (len <= 0 || pm_parse_pid_stat(t->buf, (size_t)len, &ps) != 0)
+                continue;
+            if (hash_find(t, (pid_t)ps.ppid) < 0)
+                continue;
+            int64_t start = ps.starttime * t->ns_per_tick - t->boot_minus_mono - t->run_start;
+            if (add_member(t, pid, (pid_t)ps.ppid, start) >= 0)
+                push_start(t, out, t_ns, pid, (pid_t)ps.ppid, start, 0, t->buf, 65536);
+        }
+    }
+}
+
+/* ---- public interface ------------------------------------------------------ */
+
+struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mechanism, size_t mlen, char *err,
+                             size_t errlen)
+{
+    struct pm_tree *t = calloc(1, sizeof(*t));
+    if (!t)
+        goto oom;
+    t->slots = calloc(MAX_MEMBERS, sizeof(*t->slots));
+    t->hash = malloc(HASH_SIZE * sizeof(*t->hash));
+    t->dents = malloc(DENTS_BUF);
+    t->buf = malloc(65536);
+    t->ebuf = malloc(65536);
+    t->recvbuf = malloc(65536);
+    if (!t->slots || !t->hash || !t->dents || !t->buf || !t->ebuf || !t->recvbuf)
+        goto oom;
+    for (int i = 0; i < HASH_SIZE; i++)
+        t->hash[i] = -1;
+    for (int i = 0; i < MAX_MEMBERS; i++)
+        t->slots[i].dir_fd = t->slots[i].stat_fd = t->slots[i].io_fd = -1;
+    t->root = root;
+    t->run_start = o->run_start_mono_ns;
+    t->boot_minus_mono = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+    long hz = sysconf(_SC_CLK_TCK);
+    t->ns_per_tick = 1000000000 / (hz > 0 ? hz : 100);
+    t->page_kb = sysconf(_SC_PAGESIZE) / 1024;
+    t->proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    t->nl_fd = -1;
+
+    char why[256] = "";
+    t->nl_fd = cn_open(why, sizeof(why));
+    atomic_init(&t->use_connector, t->nl_fd >= 0);
+    if (t->nl_fd >= 0)
+        snprintf(t->mechanism, sizeof(t->mechanism), "proc_connector");
+    else
+        snprintf(t->mechanism, sizeof(t->mechanism), "proc_scan (%s)", why);
+    snprintf(mechanism, mlen, "%s", t->mechanism);
+    add_member(t, root, getpid(), 0);
+    return t;
+oom:
+    snprintf(err, errlen, "out of memory");
+    pm_tree_close(t);
+    return NULL;
+}
+
+/* The first pm_tree_events calls prove the connector delivers: a socket
+ * that subscribed but stays silent (a container that ignores it) is
+ * replaced by the /proc scan once the root has had CONFIRM_MS to exec. */
+#define CONFIRM_MS 500
+
+static void connector_give_up(struct pm_tree *t, const char *why)
+{
+    cn_close(t->nl_fd);
+    t->nl_fd = -1;
+    snprintf(t->mechanism, sizeof(t->mechanism), "proc_scan (%s)", why);
+    /* From here the sampler thread is the adder (release: it sees our hash). */
+    atomic_store_explicit(&t->use_connector, 0, memory_order_release);
+}
+
+int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
+{
+    if (!atomic_load_explicit(&t->use_connector, memory_order_acquire)) {
+        struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        return -1;
+    }
+    if (t->confirm_deadline == 0)
+        t->confirm_deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)CONFIRM_MS * 1000000;
+    struct pollfd p = {.fd = t->nl_fd, .events = POLLIN};
+    int r = poll(&p, 1, timeout_ms);
+    if (r > 0 && cn_drain(t, out) < 0) {
+        connector_give_up(t, "proc connector socket failed");
+        return -1;
+    }
+    if (!t->root_exec_seen && clock_ns(CLOCK_MONOTONIC) > t->confirm_deadline) {
+        connector_give_up(t, "proc connector subscribed but silent: a container?");
+        return -1;
+    }
+    return 0;
+}
+
+const char *pm_tree_mechanism(struct pm_tree *t)
+{
+    return t->mechanism;
+}
+
+/* Sampler thread: open the fds of a NEW member.  Returns 0 if it is LIVE. */
+static int open_member(struct pm_tree *t, struct member *m)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d", (int)m->pid);
+    m->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (m->dir_fd < 0)
+        return -1;
+    m->stat_fd = openat(m->dir_fd, "stat", O_RDONLY | O_CLOEXEC);
+    m->io_fd = openat(m->dir_fd, "io", O_RDONLY | O_CLOEXEC);
+    m->sampled = 0;
+    m->present = 0;
+    m->last_state = 0;
+    (void)t;
+    return m->stat_fd >= 0 ? 0 : -1;
+}
+
+static void close_member(struct member *m)
+{
+    if (m->stat_fd >= 0)
+        close(m->stat_fd);
+    if (m->io_fd >= 0)
+        close(m->io_fd);
+    if (m->dir_fd >= 0)
+        close(m->dir_fd);
+    m->dir_fd = m->stat_fd = m->io_fd = -1;
+}
+
+/* Sample one LIVE member; returns -1 if it has gone. */
+static int sample_member(struct pm_tree *t, struct member *m, int64_t t_ns, struct pm_ring *out)
+{
+    ssize_t n = pread(m->stat_fd, t->buf, 4096, 0);
+    struct pm_pid_stat ps;
+    if (n <= 0 || pm_parse_pid_stat(t->buf, (size_t)n, &ps) != 0)
+        return -1;
+    int64_t cur[PM_PROC_N];
+    uint64_t present = 0;
+#define PUT(id, val) (cur[PM_M_##id] = (val), present |= UINT64_C(1) << PM_M_##id)
+    PUT(P_RSS, ps.rss * t->page_kb);
+    PUT(P_CPU_USER, ps.utime * t->ns_per_tick / 1000);
+    PUT(P_CPU_SYSTEM, ps.stime * t->ns_per_tick / 1000);
+    PUT(P_THREADS, ps.num_threads);
+    PUT(P_MINFLT, ps.minflt);
+    PUT(P_MAJFLT, ps.majflt);
+    if (m->io_fd >= 0) {
+        struct pm_pid_io io;
+        n = pread(m->io_fd, t->buf, 4096, 0);
+        if (n > 0 && pm_parse_pid_io(t->buf, (size_t)n, &io) == 0) {
+            if (io.present & PM_IO_READ)
+                PUT(P_READ, io.read_bytes / 1024);
+            if (io.present & PM_IO_WRITE)
+                PUT(P_WRITE, io.write_bytes / 1024);
+        }
+    }
+#undef PUT
+    /* Only what changed is written: counters as deltas, a row only when any
+     * value moved or the state changed (DESIGN §4). */
+    struct pm_proc_sample_rec rec = {.t_ns = t_ns, .pid = m->pid, .state = ps.state};
+    int changed = !m->sampled || ps.state != m->last_state;
+    for (int i = 0; i < PM_PROC_N; i++) {
+        uint64_t bit = UINT64_C(1) << i;
+        if (!(present & bit))
+            continue;
+        if (pm_proc_metrics[i].kind == PM_COUNTER) {
+            if (m->sampled && (m->present & bit)) {
+                int64_t d = cur[i] - m->prev[i];
+                rec.v[i] = d < 0 ? 0 : d;
+                rec.present |= bit;
+                changed |= d != 0;
+            }
+        } else {
+            rec.v[i] = cur[i];
+            rec.present |= bit;
+            changed |= !m->sampled || cur[i] != m->prev[i];
+        }
+    }
+    memcpy(m->prev, cur, sizeof(cur));
+    m->present = present;
+    m->last_state = ps.state;
+    m->sampled = 1;
+    if (changed) {
+        struct pm_rec *r = pm_ring_reserve(out);
+        if (r) {
+            r->type = PM_REC_PROC_SAMPLE;
+            r->u.ps = rec;
+            pm_ring_commit(out);
+        }
+    }
+    return 0;
+}
+
+void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
+{
+    int scanning = !atomic_load_explicit(&t->use_connector, memory_order_acquire);
+    if (scanning)
+        scan_proc(t, t_ns, out);
+    for (int i = 0; i < MAX_MEMBERS; i++) {
+        struct member *m = &t->slots[i];
+        int s = atomic_load_explicit(&m->state, memory_order_acquire);
+        if (s == SLOT_FREE)
+            continue;
+        if (s == SLOT_NEW) {
+            if (open_member(t, m) != 0) {
+                /* Gone before we looked.  In scan mode it was never seen
+                 * alive long enough: the adder (us) retires it. */
+                if (scanning) {
+                    push_exit(out, t_ns, m->pid, PM_STATUS_UNKNOWN, 0);
+                    kill_member(t, i);
+                }
+                s = atomic_load_explicit(&m->state, memory_order_acquire);
+            } else if (atomic_compare_exchange_strong(&m->state, &s, SLOT_LIVE)) {
+                s = SLOT_LIVE;
+            }
+        }
+        if (s == SLOT_LIVE) {
+            if (sample_member(t, m, t_ns, out) != 0 && scanning) {
+                push_exit(out, t_ns, m->pid, PM_STATUS_UNKNOWN, 0);
+                kill_member(t, i);
+                s = SLOT_DEAD;
+            }
+        }
+        if (atomic_load_explicit(&m->state, memory_order_acquire) == SLOT_DEAD) {
+            close_member(m);
+            atomic_store_explicit(&m->state, SLOT_FREE, memory_order_release);
+        }
+    }
+}
+
+void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, struct pm_ring *out, int64_t t_ns)
+{
+    /* The connector reports the same exit with the same status; the store
+     * keeps the first known status.  In scan mode this is the only status
+     * there is. */
+    push_exit(out, t_ns, pid, PM_STATUS_WAIT, status);
+    (void)t;
+}
+
+int pm_tree_alive(struct pm_tree *t)
+{
+    return atomic_load(&t->alive);
+}
+
+uint64_t pm_tree_lost(struct pm_tree *t)
+{
+    return atomic_load(&t->lost);
+}
+
+void pm_tree_close(struct pm_tree *t)
+{
+    if (!t)
+        return;
+    cn_close(t->nl_fd);
+    if (t->slots)
+        for (int i = 0; i < MAX_MEMBERS; i++)
+            close_member(&t->slots[i]);
+    if (t->proc_fd > 0)
+        close(t->proc_fd);
+    free(t->slots);
+    free(t->hash);
+    free(t->dents);
+    free(t->buf);
+    free(t->ebuf);
+    free(t->recvbuf);
+    free(t);
+}

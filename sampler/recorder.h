@@ -1,0 +1,76 @@
+/*
+ * The recorder: the threads of one `pressmon record` (DESIGN §5).
+ *
+ *   sampler thread  absolute-deadline timer; system sample every tick,
+ *                   process tree every --proc-interval; no malloc, no SQLite
+ *   event thread    the platform's process event source (pm_tree_events)
+ *   writer thread   drains the rings into SQLite, one transaction per
+ *                   commit interval (250 ms by default)
+ *   main thread     (cli/record.c) spawns and waits for the child, pushes
+ *                   what waitpid tells into pm_recorder_main_ring
+ *
+ * The writer never blocks the sampler: if SQLite stalls, the rings fill
+ * and records are dropped and counted, never waited for.  If the database
+ * fails, the writer says so once and keeps draining; the child is never
+ * affected.
+ */
+#ifndef PM_RECORDER_H
+#define PM_RECORDER_H
+
+#include <stdint.h>
+
+#include "../schema/store.h"
+#include "platform.h"
+#include "ring.h"
+
+struct pm_recorder_opts {
+    struct pm_store *store;
+    int64_t run_id;
+    int64_t t0;                /* run start, pm_mono_ns clock: first sample at t=0 */
+    int64_t interval_ns;       /* system sampling */
+    int64_t proc_interval_ns;  /* process tree sampling */
+    int64_t commit_ns;         /* writer transaction interval */
+    int gap_ticks;             /* missing this many ticks in a row is a sampler_gap event */
+    struct pm_sys *sys;
+    struct pm_tree *tree;      /* NULL for a system-only recording */
+    int quiet;                 /* no stderr messages from the writer */
+    /* Optional hook called by the writer thread for every stored system
+     * sample (live push).  Must not block. */
+    void (*on_sample)(void *ctx, const struct pm_sys_rec *r);
+    void *on_sample_ctx;
+};
+
+struct pm_recorder;
+
+/* What the main thread may show while recording. */
+struct pm_live_status {
+    int64_t samples;
+    int64_t t_ns;
+    int64_t mem_available_kb;  /* -1 if unknown */
+    int64_t mem_level_pct;     /* -1 if unknown */
+    int64_t psi_mem_some_pm;   /* permille of the last interval, -1 if unknown */
+    int64_t missed_ticks;
+};
+
+struct pm_recorder_result {
+    int64_t samples, proc_samples, missed_ticks, dropped, gaps;
+    int64_t late_p50_ns, late_p99_ns, late_max_ns;
+    int64_t last_t_ns;
+    int db_failed;             /* the database could not be written at some point */
+    char db_error[512];
+    /* Extremes seen by the writer, for the end-of-run summary. */
+    int64_t min_mem_available_kb, min_mem_level_pct, max_psi_mem_some_pm;
+};
+
+struct pm_recorder *pm_recorder_start(const struct pm_recorder_opts *o, char *err, size_t errlen);
+
+/* The ring the main thread pushes into (process starts and reaped exits). */
+struct pm_ring *pm_recorder_main_ring(struct pm_recorder *r);
+
+void pm_recorder_status(struct pm_recorder *r, struct pm_live_status *s);
+
+/* Take the last sample now, stop every thread, flush everything to the
+ * store and fill res.  Frees the recorder. */
+void pm_recorder_stop(struct pm_recorder *r, struct pm_recorder_result *res);
+
+#endif
