@@ -28,6 +28,8 @@ typedef int (*pm_cmd_fn)(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 /* "pressmon: " + message on stderr. */
 void pm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
