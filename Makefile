@@ -94,7 +94,7 @@ test-unit: $(UNIT_BIN)
 	@tools/run-tests.sh unit $(UNIT_BIN)
 
 test-integration: $(BIN)
-	@PRESSMON=$(abspath $(BIN)) tools/run-tests.sh integration $(sort $(wildcard tests/integration/*.sh))
+	@PRESSMON=$(abspath $(BIN)) tools/run-tests.sh integration $(sort $(filter-out %/lib.sh,$(wildcard tests/integration/*.sh)))
 
 # Push and dashboards against real Prometheus, Pushgateway, VictoriaMetrics
 # and InfluxDB started on loopback (tools/deps.sh servers installs them).

@@ -122,7 +122,8 @@ const char *pm_tree_mechanism(struct pm_tree *t);
 /* Processes that could not be followed (event overruns, table full). */
 uint64_t pm_tree_lost(struct pm_tree *t);
 
-/* Number of tree members still alive (excluding the root if reaped). */
+/* Descendants of the root still running (not the root itself).  Call it
+ * after the sampler and event threads have stopped. */
 int pm_tree_alive(struct pm_tree *t);
 
 void pm_tree_close(struct pm_tree *t);

@@ -436,14 +436,45 @@ int64_t pm_store_host_id(struct pm_store *st, const struct pm_host *h)
     return id;
 }
 
+/* A JSON string from bytes that may not be UTF-8 (argv, comm): valid
+ * UTF-8 is kept, each invalid byte becomes the text \\xHH, so nothing the
+ * user ran is lost and the JSON stays valid. */
+static json_t *json_bytes(const char *p, size_t n)
+{
+    json_t *v = json_stringn(p, n);
+    if (v)
+        return v;
+    char *buf = malloc(n * 4 + 1);
+    if (!buf)
+        return json_string("");
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)p[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        json_t *probe = len > 1 && i + len <= n ? json_stringn(p + i, len) : NULL;
+        if (len == 1 && c != 0) {
+            buf[o++] = (char)c;
+            i++;
+        } else if (probe) {
+            memcpy(buf + o, p + i, len);
+            o += len;
+            i += len;
+        } else {
+            o += (size_t)sprintf(buf + o, "\\x%02X", c);
+            i++;
+        }
+        json_decref(probe);
+    }
+    v = json_stringn(buf, o);
+    free(buf);
+    return v ? v : json_string("");
+}
+
 static char *argv_json(char *const *argv, int argc)
 {
     json_t *a = json_array();
     for (int i = 0; i < argc; i++) {
-        json_t *v = json_string(argv[i]);
-        if (!v) /* not UTF-8: keep the bytes rather than drop the argument */
-            v = json_stringn_nocheck(argv[i], strlen(argv[i]));
-        json_array_append_new(a, v);
+        json_array_append_new(a, json_bytes(argv[i], strlen(argv[i])));
     }
     char *s = json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(a);
@@ -682,10 +713,7 @@ static char *proc_argv_json(const struct pm_proc_start_rec *r)
     size_t i = 0, n = r->argv_len > PM_ARGV_MAX ? PM_ARGV_MAX : r->argv_len;
     while (i < n) {
         size_t l = strnlen(r->argv + i, n - i);
-        json_t *sv = json_stringn(r->argv + i, l);
-        if (!sv) /* not UTF-8: keep the bytes readable rather than drop them */
-            sv = json_stringn_nocheck(r->argv + i, l);
-        json_array_append_new(a, sv);
+        json_array_append_new(a, json_bytes(r->argv + i, l));
         i += l + 1;
     }
     char *s = json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII);

@@ -85,7 +85,7 @@ static void os_release(char *out, size_t cap)
                 if (q)
                     *q = '\0';
             }
-            snprintf(out, cap, "%s", v);
+            pm_strlcpy(out, v, cap);
             break;
         }
     }
@@ -97,9 +97,9 @@ int pm_host_info(struct pm_host *h)
     memset(h, 0, sizeof(*h));
     struct utsname u;
     if (uname(&u) == 0) {
-        snprintf(h->kernel, sizeof(h->kernel), "%s", u.release);
-        snprintf(h->arch, sizeof(h->arch), "%s", u.machine);
-        snprintf(h->hostname, sizeof(h->hostname), "%s", u.nodename);
+        pm_strlcpy(h->kernel, u.release, sizeof(h->kernel));
+        pm_strlcpy(h->arch, u.machine, sizeof(h->arch));
+        pm_strlcpy(h->hostname, u.nodename, sizeof(h->hostname));
     }
     snprintf(h->os, sizeof(h->os), "linux");
     os_release(h->os_version, sizeof(h->os_version));

@@ -235,8 +235,8 @@ static int cn_open(char *why, size_t whylen)
     }
     /* A large receive buffer absorbs fork storms between two reads. */
     int rcv = 4 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) == 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) != 0) /* root only */
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
     if (cn_send_op(fd, PROC_CN_MCAST_LISTEN) != 0) {
         snprintf(why, whylen, "proc connector subscribe: %s%s", strerror(errno),
                  errno == ECONNREFUSED ? " (not in the initial namespaces: a container?)" : "");
@@ -635,7 +635,15 @@ void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, struct pm_ring *ou
 
 int pm_tree_alive(struct pm_tree *t)
 {
-    return atomic_load(&t->alive);
+    /* Called after the sampler and event threads stopped: count members
+     * that really still run (the reaped root and zombies do not). */
+    int n = 0;
+    for (int i = 0; i < MAX_MEMBERS; i++) {
+        int s = atomic_load(&t->slots[i].state);
+        if ((s == SLOT_NEW || s == SLOT_LIVE) && t->slots[i].pid != t->root && pm_pid_alive(t->slots[i].pid))
+            n++;
+    }
+    return n;
 }
 
 uint64_t pm_tree_lost(struct pm_tree *t)

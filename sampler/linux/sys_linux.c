@@ -100,7 +100,7 @@ static int cgroup2_mount(char *out, size_t cap)
 
 static void open_cgroup(struct pm_sys *s, pid_t pid, char *sources, size_t slen)
 {
-    char path[512], mnt[256], cg[256];
+    char path[640], mnt[256], cg[256];
     snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
     int fd = open_ro(path);
     if (fd < 0)

@@ -1,0 +1,689 @@
+/*
+ * pressmon record: run a command (or nothing) and record it.
+ *
+ * The wrapper contract (DESIGN §3, the conventions of env(1), timeout(1)
+ * and `docker run`): pressmon exits with the child's exit code, 128+N when
+ * the child died of signal N, 125 when pressmon itself failed before or
+ * while starting the child, 126 when the command is not executable, 127
+ * when it is not found.  The child shares pressmon's process group, stdin,
+ * stdout, stderr and TTY, so Ctrl-C reaches it directly; SIGTERM and SIGHUP
+ * sent to pressmon are forwarded to it.  Nothing pressmon does after the
+ * child started (a full disk, a locked database) changes the child's fate
+ * or the exit status.
+ *
+ * Order of work, chosen so that every failure of pressmon's own happens
+ * before the command runs: parse options -> find the command -> open the
+ * database -> open the samplers -> fork the child, held on a pipe -> follow
+ * its tree -> write the run row -> start the threads -> release the child.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../sampler/recorder.h"
+#include "cli.h"
+
+#define MAX_TAGS 64
+
+static const char usage_text[] =
+    "usage: pressmon record [options] -- COMMAND [ARGS...]\n"
+    "       pressmon record [options] --duration DURATION\n"
+    "\n"
+    "Run COMMAND and sample the system (memory, CPU, IO, pressure) and COMMAND's whole\n"
+    "process tree into SQLite until it exits; or, with --duration and no command, record\n"
+    "the system alone (Ctrl-C ends it early, cleanly).\n"
+    "\n"
+    "options:\n"
+    "  -d, --db PATH            database (default $PRESSMON_DB, else ./pressmon.db)\n"
+    "  -i, --interval DUR       system sampling interval, 1ms..60s (default 10ms)\n"
+    "  -p, --proc-interval DUR  process tree sampling interval, 1ms..60s (default 40ms;\n"
+    "                           never shorter than --interval)\n"
+    "  -D, --duration DUR       record the system alone for DUR (no COMMAND)\n"
+    "  -l, --label TEXT         label the run (select it later with label:TEXT)\n"
+    "  -t, --tag KEY=VALUE      attach a tag (repeatable)\n"
+    "  -q, --quiet              no status line and no summary on stderr\n"
+    "      --json               print the end-of-run summary as JSON on stdout\n"
+    "      --commit-interval DUR  how often samples are committed (default 250ms, 50ms..5s)\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "DUR is a number with a unit: ns, us, ms, s, m, h (e.g. 5ms, 1.5s, 2m).\n"
+    "\n"
+    "exit status: COMMAND's exit code; 128+N if it died of signal N (SIGKILL: 137);\n"
+    "125 if pressmon failed (bad option, unwritable database, ...); 126 if COMMAND is not\n"
+    "executable; 127 if it is not found.  A system-only recording exits 0.\n";
+
+struct record_opts {
+    const char *db;
+    int64_t interval, proc_interval, duration, commit;
+    const char *label;
+    struct pm_tag tags[MAX_TAGS];
+    int ntags;
+    int quiet, json;
+    char **cmd;
+    int ncmd;
+};
+
+static int parse(int argc, char **argv, struct record_opts *o)
+{
+    enum { OPT_JSON = 1000, OPT_COMMIT };
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"interval", required_argument, NULL, 'i'},
+        {"proc-interval", required_argument, NULL, 'p'},
+        {"duration", required_argument, NULL, 'D'},
+        {"label", required_argument, NULL, 'l'},
+        {"tag", required_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"commit-interval", required_argument, NULL, OPT_COMMIT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof(*o));
+    o->interval = 10000000;
+    o->proc_interval = 40000000;
+    o->commit = 250000000;
+    int proc_given = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    /* "+": stop at the first non-option, which starts COMMAND. */
+    while ((c = getopt_long(argc, argv, "+d:i:p:D:l:t:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'i':
+            if (pm_parse_duration(optarg, 1000000, &o->interval) || o->interval < 1000000 ||
+                o->interval > 60000000000LL) {
+                pm_err("record: bad --interval '%s': give 1ms..60s, e.g. 10ms", optarg);
+                return -1;
+            }
+            break;
+        case 'p':
+            if (pm_parse_duration(optarg, 1000000, &o->proc_interval) || o->proc_interval < 1000000 ||
+                o->proc_interval > 60000000000LL) {
+                pm_err("record: bad --proc-interval '%s': give 1ms..60s, e.g. 40ms", optarg);
+                return -1;
+            }
+            proc_given = 1;
+            break;
+        case 'D':
+            if (pm_parse_duration(optarg, 1000000000, &o->duration) || o->duration <= 0) {
+                pm_err("record: bad --duration '%s': give a positive duration, e.g. 30s", optarg);
+                return -1;
+            }
+            break;
+        case 'l':
+            if (!*optarg || strlen(optarg) > 200) {
+                pm_err("record: --label must be 1..200 characters");
+                return -1;
+            }
+            o->label = optarg;
+            break;
+        case 't': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) {
+                pm_err("record: bad --tag '%s': give KEY=VALUE", optarg);
+                return -1;
+            }
+            if (o->ntags == MAX_TAGS) {
+                pm_err("record: at most %d tags", MAX_TAGS);
+                return -1;
+            }
+            *eq = '\0';
+            o->tags[o->ntags].key = optarg;
+            o->tags[o->ntags].value = eq + 1;
+            o->ntags++;
+            break;
+        }
+        case 'q':
+            o->quiet = 1;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case OPT_COMMIT:
+            if (pm_parse_duration(optarg, 1000000, &o->commit) || o->commit < 50000000 ||
+                o->commit > 5000000000LL) {
+                pm_err("record: bad --commit-interval '%s': give 50ms..5s", optarg);
+                return -1;
+            }
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(0);
+        default:
+            if (optopt)
+                pm_err("record: unknown or incomplete option '-%c' (see 'pressmon record --help')", optopt);
+            else
+                pm_err("record: unknown or incomplete option '%s' (see 'pressmon record --help')",
+                       argv[optind - 1]);
+            return -1;
+        }
+    }
+    o->cmd = argv + optind;
+    o->ncmd = argc - optind;
+    if (o->ncmd == 0 && o->duration == 0) {
+        pm_err("record: nothing to record: give a COMMAND after --, or --duration for the system "
+               "alone (see 'pressmon record --help')");
+        return -1;
+    }
+    if (o->ncmd > 0 && o->duration > 0) {
+        pm_err("record: --duration is for system-only recordings; a COMMAND is recorded until it exits");
+        return -1;
+    }
+    if (o->proc_interval < o->interval) {
+        if (proc_given)
+            pm_err("record: note: --proc-interval is raised to --interval (%lld ms)",
+                   (long long)(o->interval / 1000000));
+        o->proc_interval = o->interval;
+    }
+    return 0;
+}
+
+/* Find COMMAND the way execvp would.  Returns 0 and the path, or the
+ * exit status to use (126/127) after printing why. */
+static int resolve_command(const char *name, char *out, size_t outlen)
+{
+    struct stat sb;
+    if (strchr(name, '/')) {
+        if (stat(name, &sb) != 0) {
+            pm_err("cannot run '%s': %s", name, strerror(errno));
+            return errno == ENOENT || errno == ENOTDIR ? PM_EXIT_NOTFOUND : PM_EXIT_NOEXEC;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            pm_err("cannot run '%s': is a directory", name);
+            return PM_EXIT_NOEXEC;
+        }
+        if (access(name, X_OK) != 0) {
+            pm_err("cannot run '%s': %s", name, strerror(errno));
+            return PM_EXIT_NOEXEC;
+        }
+        snprintf(out, outlen, "%s", name);
+        return 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    int denied = 0;
+    for (const char *p = path;; p++) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        snprintf(out, outlen, "%.*s%s%s", (int)n, n ? p : "", n ? "/" : "", name);
+        if (stat(out, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            denied = 1;
+        }
+        if (!end)
+            break;
+        p = end;
+    }
+    if (denied) {
+        pm_err("cannot run '%s': permission denied", name);
+        return PM_EXIT_NOEXEC;
+    }
+    pm_err("cannot run '%s': command not found", name);
+    return PM_EXIT_NOTFOUND;
+}
+
+static volatile int dummy_sink;
+
+/* The child: wait for the go byte, restore signals, exec. */
+static void child_exec(const char *path, char **argv, int go_fd, int err_fd, const sigset_t *orig_mask,
+                       const struct sigaction *orig_pipe)
+{
+    char b;
+    ssize_t n;
+    do
+        n = read(go_fd, &b, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(PM_EXIT_RECORD_FAIL); /* pressmon gave up before starting us */
+    close(go_fd);
+    sigaction(SIGPIPE, orig_pipe, NULL);
+    sigprocmask(SIG_SETMASK, orig_mask, NULL);
+    execv(path, argv);
+    int e = errno;
+    if (write(err_fd, &e, sizeof(e)) < 0)
+        dummy_sink = 1;
+    _exit(e == ENOENT ? PM_EXIT_NOTFOUND : PM_EXIT_NOEXEC);
+}
+
+static void status_line(struct pm_recorder *rec, int64_t now_t, int final)
+{
+    struct pm_live_status s;
+    pm_recorder_status(rec, &s);
+    char dur[32], mem[32];
+    fprintf(stderr, "\r\033[K");
+    if (final)
+        return;
+    fprintf(stderr, "pressmon ▸ %s · %lld samples", pm_fmt_duration(now_t, dur, sizeof(dur)),
+            (long long)s.samples);
+    if (s.mem_available_kb >= 0)
+        fprintf(stderr, " · mem available %s", pm_fmt_bytes((double)s.mem_available_kb * 1024, mem, sizeof(mem)));
+    if (s.mem_level_pct >= 0)
+        fprintf(stderr, " (%lld%%)", (long long)s.mem_level_pct);
+    if (s.psi_mem_some_pm >= 0)
+        fprintf(stderr, " · psi mem %.1f%%", (double)s.psi_mem_some_pm / 10.0);
+    if (s.missed_ticks)
+        fprintf(stderr, " · %lld missed", (long long)s.missed_ticks);
+    fflush(stderr);
+}
+
+/* Processes of the run that ended by a signal, for the summary. */
+static void kill_summary(struct pm_store *st, int64_t run_id, json_t *js, int print)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(pm_store_db(st),
+                           "SELECT pid, comm, signal, killer_pid, killer_comm, kill_cause, end_ns FROM procs"
+                           " WHERE run_id = ? AND signal IS NOT NULL ORDER BY end_ns",
+                           -1, &s, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(s, 1, run_id);
+    int n = 0;
+    char line[1024] = "";
+    json_t *arr = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *comm = (const char *)sqlite3_column_text(s, 1);
+        int sig = sqlite3_column_int(s, 2);
+        const char *kcomm = (const char *)sqlite3_column_text(s, 4);
+        const char *cause = (const char *)sqlite3_column_text(s, 5);
+        double at = sqlite3_column_double(s, 6) / 1e9;
+        json_t *o = json_pack("{s:I,s:s?,s:s,s:f}", "pid", (json_int_t)sqlite3_column_int64(s, 0), "comm", comm,
+                              "signal", pm_signame(sig), "at_s", at);
+        if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+            json_object_set_new(o, "killer_pid", json_integer(sqlite3_column_int64(s, 3)));
+        if (kcomm)
+            json_object_set_new(o, "killer_comm", json_string(kcomm));
+        if (cause)
+            json_object_set_new(o, "kill_cause", json_string(cause));
+        json_array_append_new(arr, o);
+        if (n < 3) {
+            size_t l = strlen(line);
+            snprintf(line + l, sizeof(line) - l, "%s%s[%lld] %s", n ? "; " : "", comm ? comm : "?",
+                     (long long)sqlite3_column_int64(s, 0), pm_signame(sig));
+            l = strlen(line);
+            if (kcomm)
+                snprintf(line + l, sizeof(line) - l, " by %s[%lld]", kcomm, (long long)sqlite3_column_int64(s, 3));
+            else if (cause)
+                snprintf(line + l, sizeof(line) - l, " (%s)", cause);
+            l = strlen(line);
+            snprintf(line + l, sizeof(line) - l, " at +%.1f s", at);
+        }
+        n++;
+    }
+    sqlite3_finalize(s);
+    if (print && n)
+        fprintf(stderr, "pressmon: %d process%s killed: %s%s\n", n, n == 1 ? "" : "es", line, n > 3 ? "; ..." : "");
+    json_object_set_new(js, "killed", arr);
+}
+
+int cmd_record(int argc, char **argv)
+{
+    struct record_opts o;
+    if (parse(argc, argv, &o) != 0)
+        return PM_EXIT_RECORD_FAIL;
+
+    char path[PATH_MAX];
+    if (o.ncmd > 0) {
+        int rc = resolve_command(o.cmd[0], path, sizeof(path));
+        if (rc)
+            return rc;
+    }
+
+    const char *dbpath = pm_db_path(o.db);
+    char err[1024];
+    struct pm_store *st = pm_store_open(dbpath, PM_STORE_WRITE, err, sizeof(err));
+    if (!st) {
+        pm_err("%s (use --db or PRESSMON_DB to choose another file)", err);
+        return PM_EXIT_RECORD_FAIL;
+    }
+    struct pm_host host;
+    pm_host_info(&host);
+    int stale = pm_store_reap_stale(st, host.boot_id);
+    if (stale > 0 && !o.quiet)
+        pm_err("marked %d run%s of a pressmon that died as aborted", stale, stale == 1 ? "" : "s");
+
+    char sources[256];
+    struct pm_sys_opts so = {.cgroup_pid = getpid()};
+    struct pm_sys *sys = pm_sys_open(&so, sources, sizeof(sources), err, sizeof(err));
+    if (!sys) {
+        pm_err("cannot sample the system: %s", err);
+        pm_store_close(st);
+        return PM_EXIT_RECORD_FAIL;
+    }
+
+    /* Signals the main thread handles synchronously; the threads inherit
+     * the mask, the child gets the original back before exec. */
+    sigset_t handled, orig_mask;
+    sigemptyset(&handled);
+    int hs[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+        sigaddset(&handled, hs[i]);
+    sigprocmask(SIG_BLOCK, &handled, &orig_mask);
+    struct sigaction ign = {.sa_handler = SIG_IGN}, orig_pipe;
+    sigaction(SIGPIPE, &ign, &orig_pipe);
+
+    int exit_status = PM_EXIT_RECORD_FAIL;
+    pid_t child = 0;
+    int go[2] = {-1, -1}, errp[2] = {-1, -1};
+    struct pm_tree *tree = NULL;
+    char mechanism[200] = "";
+    int64_t cpu0 = pm_self_cpu_ns();
+
+    if (o.ncmd > 0) {
+        pm_become_subreaper();
+        if (pipe2(go, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+            pm_err("cannot create a pipe: %s", strerror(errno));
+            goto out;
+        }
+        child = fork();
+        if (child < 0) {
+            pm_err("cannot start '%s': fork: %s", o.cmd[0], strerror(errno));
+            goto out;
+        }
+        if (child == 0)
+            child_exec(path, o.cmd, go[0], errp[1], &orig_mask, &orig_pipe);
+        close(go[0]);
+        close(errp[1]);
+        go[0] = errp[1] = -1;
+    }
+
+    int64_t t0 = pm_mono_ns();
+    if (child) {
+        struct pm_tree_opts to = {.run_start_mono_ns = t0, .proc_interval_ns = o.proc_interval};
+        tree = pm_tree_open(child, &to, mechanism, sizeof(mechanism), err, sizeof(err));
+        if (!tree) {
+            pm_err("cannot follow the process tree: %s", err);
+            goto kill_child;
+        }
+    }
+
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)))
+        cwd[0] = '\0';
+    struct pm_run_info ri = {
+        .label = o.label,
+        .argv = o.cmd,
+        .argc = o.ncmd,
+        .cwd = cwd,
+        .started_at = pm_wall_ns(),
+        .interval_ns = o.interval,
+        .proc_interval_ns = o.proc_interval,
+        .host = &host,
+        .recorder_pid = getpid(),
+        .tags = o.tags,
+        .ntags = o.ntags,
+        .sources = sources,
+        .tree_mechanism = child ? mechanism : NULL,
+        .attribution = NULL,
+    };
+    pm_run_uid(ri.uid, ri.started_at);
+    int64_t run_id = pm_store_run_begin(st, &ri);
+    if (run_id < 0) {
+        pm_err("cannot write the run to %s: %s (use --db or PRESSMON_DB to choose another file)", dbpath,
+               pm_store_errmsg(st));
+        goto kill_child;
+    }
+
+    if (child) {
+        /* The root's process row, written before any thread can report on
+         * it; its exec (if the connector sees it) refreshes comm and argv
+         * from the kernel's view. */
+        struct pm_rec r0;
+        memset(&r0, 0, sizeof(r0));
+        r0.type = PM_REC_PROC_START;
+        r0.u.start.pid = child;
+        r0.u.start.ppid = getpid();
+        r0.u.start.start_ns = 0;
+        const char *base = strrchr(path, '/');
+        pm_strlcpy(r0.u.start.comm, base ? base + 1 : path, sizeof(r0.u.start.comm));
+        size_t off = 0;
+        for (int i = 0; i < o.ncmd && off < PM_ARGV_MAX; i++) {
+            size_t l = strlen(o.cmd[i]);
+            if (off + l + 1 > PM_ARGV_MAX)
+                l = PM_ARGV_MAX - off - 1;
+            memcpy(r0.u.start.argv + off, o.cmd[i], l);
+            r0.u.start.argv[off + l] = '\0';
+            off += l + 1;
+        }
+        r0.u.start.argv_len = (uint16_t)off;
+        pm_store_put_proc_start(st, run_id, &r0.u.start);
+    }
+
+    struct pm_recorder_opts ro = {
+        .store = st,
+        .run_id = run_id,
+        .t0 = t0,
+        .interval_ns = o.interval,
+        .proc_interval_ns = o.proc_interval,
+        .commit_ns = o.commit,
+        .gap_ticks = 5,
+        .sys = sys,
+        .tree = tree,
+        .quiet = o.quiet,
+    };
+    struct pm_recorder *rec = pm_recorder_start(&ro, err, sizeof(err));
+    if (!rec) {
+        pm_err("%s", err);
+        struct pm_run_end re = {.ended_at = pm_wall_ns(), .aborted = 1, .notes = err};
+        pm_store_run_end(st, run_id, &re);
+        goto kill_child;
+    }
+
+    if (child) {
+        if (write(go[1], "g", 1) != 1) {
+            pm_err("cannot start '%s': %s", o.cmd[0], strerror(errno));
+        }
+        close(go[1]);
+        go[1] = -1;
+    }
+
+    /* Wait for the child (or the duration), forwarding signals. */
+    int tty = !o.quiet && isatty(STDERR_FILENO);
+    int child_status = 0, have_status = 0, stop = 0, exec_errno = 0;
+    const char *stop_reason = NULL;
+    int64_t next_status = t0;
+    while (!stop) {
+        int64_t now = pm_mono_ns();
+        int64_t wait_ns = 250000000;
+        if (o.duration && t0 + o.duration - now < wait_ns)
+            wait_ns = t0 + o.duration - now;
+        if (wait_ns < 0)
+            wait_ns = 0;
+        struct timespec ts = {wait_ns / 1000000000, wait_ns % 1000000000};
+        siginfo_t si;
+        int sig = sigtimedwait(&handled, &si, &ts);
+        now = pm_mono_ns();
+        if (sig == SIGCHLD || (sig < 0 && child)) {
+            int wst;
+            pid_t p;
+            while ((p = waitpid(-1, &wst, WNOHANG)) > 0) {
+                pm_tree_reaped(tree, p, wst, pm_recorder_main_ring(rec), now - t0);
+                if (p == child) {
+                    child_status = wst;
+                    have_status = 1;
+                    stop = 1;
+                }
+            }
+        } else if (sig == SIGINT || sig == SIGQUIT) {
+            if (!child) {
+                stop = 1;
+                stop_reason = "interrupted";
+            } else if (si.si_code == SI_USER || si.si_code == SI_QUEUE) {
+                /* Sent to pressmon alone (kill -INT): pass it on.  From the
+                 * terminal the child already has it: same process group. */
+                kill(child, sig);
+            }
+        } else if (sig == SIGTERM || sig == SIGHUP) {
+            if (child)
+                kill(child, sig);
+            else {
+                stop = 1;
+                stop_reason = sig == SIGTERM ? "terminated" : "hung up";
+            }
+        }
+        if (o.duration && now - t0 >= o.duration)
+            stop = 1;
+        if (tty && !stop && now >= next_status) {
+            status_line(rec, now - t0, 0);
+            next_status = now + 250000000;
+        }
+    }
+    if (tty)
+        status_line(rec, 0, 1);
+    if (child) {
+        int e;
+        if (read(errp[0], &e, sizeof(e)) == (ssize_t)sizeof(e))
+            exec_errno = e;
+    }
+
+    int64_t t_end = pm_mono_ns();
+    struct pm_recorder_result res;
+    pm_recorder_stop(rec, &res);
+    int64_t cpu = pm_self_cpu_ns() - cpu0;
+
+    int still = 0;
+    if (tree) {
+        still = pm_tree_alive(tree);
+        snprintf(mechanism, sizeof(mechanism), "%s", pm_tree_mechanism(tree));
+        pm_store_run_set_text(st, run_id, "tree_mechanism", mechanism);
+    }
+    char notes[1024] = "";
+    if (res.db_failed)
+        snprintf(notes, sizeof(notes), "database writes failed: %s", res.db_error);
+    if (still > 0) {
+        size_t l = strlen(notes);
+        snprintf(notes + l, sizeof(notes) - l, "%s%d descendant%s still running when the command exited",
+                 l ? "; " : "", still, still == 1 ? "" : "s");
+    }
+    if (stop_reason) {
+        size_t l = strlen(notes);
+        snprintf(notes + l, sizeof(notes) - l, "%srecording %s", l ? "; " : "", stop_reason);
+    }
+    if (exec_errno) {
+        size_t l = strlen(notes);
+        snprintf(notes + l, sizeof(notes) - l, "%sexec failed: %s", l ? "; " : "", strerror(exec_errno));
+        pm_err("cannot run '%s': %s", o.cmd[0], strerror(exec_errno));
+    }
+    if (tree && pm_tree_lost(tree)) {
+        size_t l = strlen(notes);
+        snprintf(notes + l, sizeof(notes) - l, "%s%llu process events lost", l ? "; " : "",
+                 (unsigned long long)pm_tree_lost(tree));
+    }
+
+    struct pm_run_end re = {
+        .ended_at = pm_wall_ns(),
+        .duration_ns = t_end - t0,
+        .has_status = have_status,
+        .exit_code = have_status && WIFEXITED(child_status) ? WEXITSTATUS(child_status) : 0,
+        .signal = have_status && WIFSIGNALED(child_status) ? WTERMSIG(child_status) : 0,
+        .core_dumped = have_status && WIFSIGNALED(child_status) && WCOREDUMP(child_status),
+        .samples = res.samples,
+        .proc_samples = res.proc_samples,
+        .missed_ticks = res.missed_ticks,
+        .dropped = res.dropped,
+        .late_p50_ns = res.late_p50_ns,
+        .late_p99_ns = res.late_p99_ns,
+        .late_max_ns = res.late_max_ns,
+        .self_cpu_ns = cpu,
+        .notes = notes,
+    };
+    int end_ok = pm_store_run_end(st, run_id, &re) == 0;
+    if (!end_ok && !res.db_failed)
+        pm_err("cannot finish the run in %s: %s", dbpath, pm_store_errmsg(st));
+
+    if (child)
+        exit_status = re.signal ? 128 + re.signal : re.exit_code;
+    else
+        exit_status = 0;
+
+    /* The summary (stderr; --json: stdout). */
+    char dur[32], mem[32];
+    json_t *js = json_pack("{s:s,s:s,s:f,s:I,s:I,s:I,s:f}", "run", ri.uid, "db", dbpath, "duration_s",
+                           (double)re.duration_ns / 1e9, "samples", (json_int_t)res.samples, "missed_ticks",
+                           (json_int_t)res.missed_ticks, "dropped", (json_int_t)res.dropped, "self_cpu_pct",
+                           re.duration_ns > 0 ? (double)cpu * 100.0 / (double)re.duration_ns : 0.0);
+    if (child) {
+        json_object_set_new(js, "exit_status", json_integer(exit_status));
+        if (re.signal)
+            json_object_set_new(js, "signal", json_string(pm_signame(re.signal)));
+        else
+            json_object_set_new(js, "exit_code", json_integer(re.exit_code));
+    }
+    if (res.min_mem_available_kb >= 0)
+        json_object_set_new(js, "min_mem_available_bytes", json_integer(res.min_mem_available_kb * 1024));
+    if (res.max_psi_mem_some_pm >= 0)
+        json_object_set_new(js, "max_psi_mem_some_pct", json_real((double)res.max_psi_mem_some_pm / 10.0));
+    if (!o.quiet) {
+        char what[96];
+        if (!child)
+            snprintf(what, sizeof(what), "system only");
+        else if (re.signal)
+            snprintf(what, sizeof(what), "exit %d (%s%s)", exit_status, pm_signame(re.signal),
+                     re.core_dumped ? ", core dumped" : "");
+        else
+            snprintf(what, sizeof(what), "exit %d", exit_status);
+        fprintf(stderr, "pressmon: run %s %s in %s · %lld samples (%lld missed) · own CPU %.2f%%\n", ri.uid,
+                what, pm_fmt_duration(re.duration_ns, dur, sizeof(dur)), (long long)res.samples,
+                (long long)res.missed_ticks, re.duration_ns > 0 ? (double)cpu * 100.0 / (double)re.duration_ns : 0.0);
+        if (res.min_mem_available_kb >= 0) {
+            fprintf(stderr, "pressmon: lowest memory available %s",
+                    pm_fmt_bytes((double)res.min_mem_available_kb * 1024, mem, sizeof(mem)));
+            if (res.min_mem_level_pct >= 0)
+                fprintf(stderr, " (%lld%%)", (long long)res.min_mem_level_pct);
+            if (res.max_psi_mem_some_pm >= 0)
+                fprintf(stderr, " · peak memory pressure %.1f%%", (double)res.max_psi_mem_some_pm / 10.0);
+            fputc('\n', stderr);
+        }
+        if (res.dropped)
+            pm_err("%lld records could not be stored (queue full or database error)", (long long)res.dropped);
+        if (still > 0)
+            pm_err("%d descendant%s still running after the command exited (not waited for)", still,
+                   still == 1 ? "" : "s");
+    }
+    if (end_ok)
+        kill_summary(st, run_id, js, !o.quiet);
+    if (o.json) {
+        char *s = json_dumps(js, JSON_COMPACT);
+        if (s) {
+            puts(s);
+            free(s);
+        }
+    }
+    json_decref(js);
+    goto out;
+
+kill_child:
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+    }
+    exit_status = PM_EXIT_RECORD_FAIL;
+out:
+    for (int i = 0; i < 2; i++) {
+        if (go[i] >= 0)
+            close(go[i]);
+        if (errp[i] >= 0)
+            close(errp[i]);
+    }
+    pm_tree_close(tree);
+    pm_sys_close(sys);
+    pm_store_close(st);
+    sigaction(SIGPIPE, &orig_pipe, NULL);
+    sigprocmask(SIG_SETMASK, &orig_mask, NULL);
+    return exit_status;
+}

@@ -1,0 +1,353 @@
+/*
+ * pressmon show RUN: one run — command, host, exit, sampling quality, and
+ * a per-metric summary (min / mean / p95 / max) over the whole run.
+ *
+ * Counters are summarized as per-second rates; time counters (CPU, PSI)
+ * as a percentage: cpu_user 150% is one and a half cores busy, psi mem
+ * some 40% is 40% of the time with some task stalled on memory.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "../analysis/stats.h"
+#include "cli.h"
+
+#define SPARK_POINTS 32
+
+static const char usage_text[] =
+    "usage: pressmon show [options] RUN\n"
+    "\n"
+    "Show one run: command, host, exit status, sampling quality (samples, missed ticks,\n"
+    "lateness, pressmon's own CPU), and for every metric min / mean / p95 / max.\n"
+    "RUN is a run id or unique prefix, last, last~N, or label:NAME.\n"
+    "\n"
+    "options:\n"
+    "  -d, --db PATH   database (default $PRESSMON_DB, else ./pressmon.db)\n"
+    "  -a, --all       also list metrics this platform did not record\n"
+    "      --json      one JSON object on stdout\n"
+    "  -h, --help      this text\n";
+
+struct series {
+    double *v;
+    size_t n, cap;
+};
+
+/* How a metric reads in the summary: its values in display units. */
+static double display_value(const struct pm_metric *m, double v)
+{
+    if (m->kind == PM_COUNTER && strcmp(m->unit, "seconds") == 0)
+        return v * 100.0; /* seconds per second -> percent */
+    if (strcmp(m->unit, "ratio") == 0)
+        return v * 100.0;
+    return v;
+}
+
+static const char *display_unit(const struct pm_metric *m, char *buf, size_t len)
+{
+    if (m->kind == PM_COUNTER && strcmp(m->unit, "seconds") == 0)
+        snprintf(buf, len, "%%");
+    else if (strcmp(m->unit, "ratio") == 0)
+        snprintf(buf, len, "%%");
+    else if (m->kind == PM_COUNTER)
+        snprintf(buf, len, "%s/s", m->unit);
+    else
+        snprintf(buf, len, "%s", m->unit);
+    return buf;
+}
+
+static const char *fmt_num(const struct pm_metric *m, double v, char *buf, size_t len)
+{
+    if (isnan(v))
+        snprintf(buf, len, "-");
+    else if (strcmp(m->unit, "bytes") == 0)
+        pm_fmt_bytes(v, buf, len);
+    else if (fabs(v) >= 100000)
+        snprintf(buf, len, "%.3g", v);
+    else if (fabs(v) >= 100 || v == floor(v))
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%.2f", v);
+    return buf;
+}
+
+/* Load every system metric of a run as display values (counters as rates). */
+static int load_series(sqlite3 *db, int64_t run_id, struct series *out)
+{
+    char sql[4096];
+    size_t off = (size_t)snprintf(sql, sizeof(sql), "SELECT t_ns");
+    for (int i = 0; i < PM_SYS_N; i++)
+        off += (size_t)snprintf(sql + off, sizeof(sql) - off, ", %s", pm_sys_metrics[i].column);
+    snprintf(sql + off, sizeof(sql) - off, " FROM samples WHERE run_id = ? ORDER BY t_ns");
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, run_id);
+    int64_t prev_t = -1;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int64_t t = sqlite3_column_int64(s, 0);
+        for (int i = 0; i < PM_SYS_N; i++) {
+            const struct pm_metric *m = &pm_sys_metrics[i];
+            if (sqlite3_column_type(s, i + 1) == SQLITE_NULL)
+                continue;
+            double v = pm_metric_value(m, sqlite3_column_int64(s, i + 1));
+            if (m->kind == PM_COUNTER) {
+                if (prev_t < 0 || t <= prev_t)
+                    continue;
+                v = v * 1e9 / (double)(t - prev_t);
+            }
+            struct series *se = &out[i];
+            if (se->n == se->cap) {
+                size_t ncap = se->cap ? se->cap * 2 : 1024;
+                double *nv = realloc(se->v, ncap * sizeof(double));
+                if (!nv)
+                    continue;
+                se->v = nv;
+                se->cap = ncap;
+            }
+            se->v[se->n++] = display_value(m, v);
+        }
+        prev_t = t;
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+/* Downsample to SPARK_POINTS means. */
+static void spark(const struct series *se, const struct pm_summary *sm, char *buf, size_t len)
+{
+    double pts[SPARK_POINTS];
+    int n = se->n < SPARK_POINTS ? (int)se->n : SPARK_POINTS;
+    for (int i = 0; i < n; i++) {
+        size_t a = se->n * (size_t)i / (size_t)n, b = se->n * (size_t)(i + 1) / (size_t)n;
+        double sum = 0;
+        for (size_t j = a; j < b; j++)
+            sum += se->v[j];
+        pts[i] = b > a ? sum / (double)(b - a) : NAN;
+    }
+    pm_sparkline(pts, n, sm->min, sm->max, buf, len);
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    return t ? t : "";
+}
+
+int cmd_show(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'}, {"all", no_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL;
+    int json = 0, all = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "d:ah", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'a': all = 1; break;
+        case 'j': json = 1; break;
+        case 'h': fputs(usage_text, stdout); return PM_EXIT_OK;
+        default:
+            pm_err("show: unknown or incomplete option '%s' (see 'pressmon show --help')", argv[optind - 1]);
+            return PM_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        pm_err("show: give exactly one RUN (see 'pressmon show --help')");
+        return PM_EXIT_USAGE;
+    }
+    struct pm_store *st = pm_open_for_read(db);
+    if (!st)
+        return PM_EXIT_FAIL;
+    int64_t run_id;
+    if (pm_select_run(st, argv[optind], &run_id) != 0) {
+        pm_store_close(st);
+        return PM_EXIT_FAIL;
+    }
+    sqlite3 *sdb = pm_store_db(st);
+    sqlite3_stmt *s;
+    const char *sql =
+        "SELECT r.uid, r.label, r.command, r.cwd, r.started_at, r.duration_ns, r.state, r.exit_code, r.signal,"
+        " r.core_dumped, r.outcome, r.interval_ns, r.proc_interval_ns, r.samples, r.missed_ticks,"
+        " r.late_p50_ns, r.late_p99_ns, r.late_max_ns, r.dropped, r.self_cpu_ns, r.sources, r.tree_mechanism,"
+        " r.attribution, r.notes, r.version, h.hostname, h.os, h.os_version, h.kernel, h.arch, h.cpu_count,"
+        " h.mem_total, r.proc_samples,"
+        " (SELECT count(*) FROM procs p WHERE p.run_id = r.id),"
+        " (SELECT count(*) FROM procs p WHERE p.run_id = r.id AND p.signal IS NOT NULL),"
+        " (SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id)"
+        " FROM runs r JOIN hosts h ON h.id = r.host_id WHERE r.id = ?";
+    if (sqlite3_prepare_v2(sdb, sql, -1, &s, NULL) != SQLITE_OK || (sqlite3_bind_int64(s, 1, run_id),
+                                                                       sqlite3_step(s) != SQLITE_ROW)) {
+        pm_err("show: %s: %s", pm_store_path(st), sqlite3_errmsg(sdb));
+        sqlite3_finalize(s);
+        pm_store_close(st);
+        return PM_EXIT_FAIL;
+    }
+    int64_t dur_ns = sqlite3_column_int64(s, 5);
+    double self_pct = dur_ns > 0 ? (double)sqlite3_column_int64(s, 19) * 100.0 / (double)dur_ns : 0;
+    char exit_txt[64];
+    if (sqlite3_column_type(s, 8) != SQLITE_NULL)
+        snprintf(exit_txt, sizeof(exit_txt), "exit %d (%s%s)", 128 + sqlite3_column_int(s, 8),
+                 pm_signame(sqlite3_column_int(s, 8)), sqlite3_column_int(s, 9) ? ", core dumped" : "");
+    else if (sqlite3_column_type(s, 7) != SQLITE_NULL)
+        snprintf(exit_txt, sizeof(exit_txt), "exit %d", sqlite3_column_int(s, 7));
+    else
+        snprintf(exit_txt, sizeof(exit_txt), "%s", strcmp(col_text(s, 2), "[]") ? "exit unknown" : "system only");
+
+    struct series ser[PM_SYS_N];
+    memset(ser, 0, sizeof(ser));
+    load_series(sdb, run_id, ser);
+    struct pm_summary sum[PM_SYS_N];
+    for (int i = 0; i < PM_SYS_N; i++) {
+        memset(&sum[i], 0, sizeof(sum[i]));
+        if (ser[i].n) {
+            double *copy = malloc(ser[i].n * sizeof(double));
+            if (copy) {
+                memcpy(copy, ser[i].v, ser[i].n * sizeof(double));
+                pm_summarize_d(copy, ser[i].n, &sum[i]);
+                free(copy);
+            }
+        }
+    }
+
+    int rc = PM_EXIT_OK;
+    if (json) {
+        json_t *o = json_pack("{s:s,s:s?,s:s,s:I,s:s,s:s?}", "run", col_text(s, 0),
+                              "label", (const char *)sqlite3_column_text(s, 1), "cwd", col_text(s, 3),
+                              "started_at_ns", (json_int_t)sqlite3_column_int64(s, 4), "state", col_text(s, 6),
+                              "outcome", (const char *)sqlite3_column_text(s, 10));
+        json_t *cmd = json_loads(col_text(s, 2), 0, NULL);
+        json_object_set_new(o, "command", cmd ? cmd : json_array());
+        json_object_set_new(o, "duration_s", json_real((double)dur_ns / 1e9));
+        if (sqlite3_column_type(s, 7) != SQLITE_NULL)
+            json_object_set_new(o, "exit_code", json_integer(sqlite3_column_int(s, 7)));
+        if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
+            json_object_set_new(o, "signal", json_string(pm_signame(sqlite3_column_int(s, 8))));
+            json_object_set_new(o, "core_dumped", json_boolean(sqlite3_column_int(s, 9)));
+        }
+        json_object_set_new(o, "host", json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I}", "hostname", col_text(s, 25),
+                                                 "os", col_text(s, 26), "os_version", col_text(s, 27), "kernel",
+                                                 col_text(s, 28), "arch", col_text(s, 29), "cpu_count",
+                                                 sqlite3_column_int(s, 30), "mem_total_bytes",
+                                                 (json_int_t)sqlite3_column_int64(s, 31)));
+        json_object_set_new(
+            o, "sampling",
+            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "interval_ns",
+                      (json_int_t)sqlite3_column_int64(s, 11), "proc_interval_ns",
+                      (json_int_t)sqlite3_column_int64(s, 12), "samples", (json_int_t)sqlite3_column_int64(s, 13),
+                      "proc_samples", (json_int_t)sqlite3_column_int64(s, 32), "missed_ticks",
+                      (json_int_t)sqlite3_column_int64(s, 14), "late_p50_ns", (json_int_t)sqlite3_column_int64(s, 15),
+                      "late_p99_ns", (json_int_t)sqlite3_column_int64(s, 16), "late_max_ns",
+                      (json_int_t)sqlite3_column_int64(s, 17), "dropped", (json_int_t)sqlite3_column_int64(s, 18),
+                      "self_cpu_pct", self_pct));
+        json_object_set_new(o, "sources", json_string(col_text(s, 20)));
+        json_object_set_new(o, "tree_mechanism", json_string(col_text(s, 21)));
+        json_object_set_new(o, "attribution", json_string(col_text(s, 22)));
+        json_object_set_new(o, "notes", json_string(col_text(s, 23)));
+        json_object_set_new(o, "processes", json_integer(sqlite3_column_int64(s, 33)));
+        json_object_set_new(o, "killed", json_integer(sqlite3_column_int64(s, 34)));
+        json_t *ms = json_array();
+        for (int i = 0; i < PM_SYS_N; i++) {
+            const struct pm_metric *m = &pm_sys_metrics[i];
+            if (!ser[i].n)
+                continue;
+            char unit[32];
+            json_array_append_new(ms, json_pack("{s:s,s:s,s:s,s:I,s:f,s:f,s:f,s:f,s:f}", "name", m->column,
+                                                "unit", display_unit(m, unit, sizeof(unit)), "kind",
+                                                m->kind == PM_COUNTER ? "counter" : "gauge", "n",
+                                                (json_int_t)ser[i].n, "min", sum[i].min, "mean", sum[i].mean,
+                                                "p50", sum[i].p50, "p95", sum[i].p95, "max", sum[i].max));
+        }
+        json_object_set_new(o, "metrics", ms);
+        char *out = json_dumps(o, JSON_INDENT(2));
+        puts(out);
+        free(out);
+        json_decref(o);
+    } else {
+        char when[32], dur[32], b[32];
+        time_t started = (time_t)(sqlite3_column_int64(s, 4) / 1000000000);
+        struct tm tm;
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&started, &tm));
+        json_t *cmd = json_loads(col_text(s, 2), 0, NULL);
+        printf("run        %s%s%s\n", col_text(s, 0), sqlite3_column_text(s, 1) ? "  label " : "",
+               sqlite3_column_text(s, 1) ? col_text(s, 1) : "");
+        printf("command    ");
+        size_t k;
+        json_t *arg;
+        if (cmd && json_array_size(cmd)) {
+            json_array_foreach(cmd, k, arg) printf("%s%s", k ? " " : "", json_string_value(arg));
+        } else {
+            printf("(system only)");
+        }
+        printf("\n");
+        json_decref(cmd);
+        printf("cwd        %s\n", col_text(s, 3));
+        printf("host       %s (%s %s, %s, %d CPUs, %s)\n", col_text(s, 25), col_text(s, 26), col_text(s, 28),
+               col_text(s, 29), sqlite3_column_int(s, 30),
+               pm_fmt_bytes((double)sqlite3_column_int64(s, 31), b, sizeof(b)));
+        printf("started    %s   duration %s\n", when, pm_fmt_duration(dur_ns, dur, sizeof(dur)));
+        printf("result     %s   state %s   outcome %s\n", exit_txt, col_text(s, 6),
+               sqlite3_column_text(s, 10) ? col_text(s, 10) : "-");
+        printf("sampling   every %s (processes every %s) · %lld samples · %lld missed ticks · "
+               "lateness p50 %.3f ms p99 %.3f ms max %.3f ms · %lld dropped · own CPU %.2f%%\n",
+               pm_fmt_duration(sqlite3_column_int64(s, 11), dur, sizeof(dur)),
+               pm_fmt_duration(sqlite3_column_int64(s, 12), b, sizeof(b)), (long long)sqlite3_column_int64(s, 13),
+               (long long)sqlite3_column_int64(s, 14), (double)sqlite3_column_int64(s, 15) / 1e6,
+               (double)sqlite3_column_int64(s, 16) / 1e6, (double)sqlite3_column_int64(s, 17) / 1e6,
+               (long long)sqlite3_column_int64(s, 18), self_pct);
+        printf("sources    %s\n", col_text(s, 20));
+        if (*col_text(s, 21))
+            printf("processes  %lld (%lld samples) followed by %s · %lld killed by a signal\n",
+                   (long long)sqlite3_column_int64(s, 33), (long long)sqlite3_column_int64(s, 32), col_text(s, 21),
+                   (long long)sqlite3_column_int64(s, 34));
+        if (*col_text(s, 22))
+            printf("attribution %s\n", col_text(s, 22));
+        if (*col_text(s, 35))
+            printf("tags       %s\n", col_text(s, 35));
+        if (*col_text(s, 23))
+            printf("notes      %s\n", col_text(s, 23));
+        if (strcmp(col_text(s, 6), "recording") == 0)
+            printf("note       this run is still recording (or its recorder died): figures are partial\n");
+
+        int tty = pm_use_color(stdout);
+        printf("\n%-18s %10s %10s %10s %10s  %-8s%s\n", "metric", "min", "mean", "p95", "max", "unit",
+               tty ? "  over time" : "");
+        for (int i = 0; i < PM_SYS_N; i++) {
+            const struct pm_metric *m = &pm_sys_metrics[i];
+            if (!ser[i].n && !all)
+                continue;
+            char v[4][32], unit[32], sp[PM_SPARK_BYTES(SPARK_POINTS)] = "";
+            char name[64];
+            snprintf(name, sizeof(name), "%s", m->column);
+            /* drop the storage suffix: the unit column says it */
+            char *suf = strrchr(name, '_');
+            if (suf && (!strcmp(suf, "_kb") || !strcmp(suf, "_us") || !strcmp(suf, "_pm") || !strcmp(suf, "_mc") ||
+                        !strcmp(suf, "_milli") || !strcmp(suf, "_pct")))
+                *suf = '\0';
+            if (!ser[i].n) {
+                printf("%-18s %10s %10s %10s %10s  %-8s\n", name, "-", "-", "-", "-",
+                       display_unit(m, unit, sizeof(unit)));
+                continue;
+            }
+            if (tty)
+                spark(&ser[i], &sum[i], sp, sizeof(sp));
+            printf("%-18s %10s %10s %10s %10s  %-8s%s%s\n", name, fmt_num(m, sum[i].min, v[0], 32),
+                   fmt_num(m, sum[i].mean, v[1], 32), fmt_num(m, sum[i].p95, v[2], 32),
+                   fmt_num(m, sum[i].max, v[3], 32), display_unit(m, unit, sizeof(unit)), tty ? "  " : "", sp);
+        }
+    }
+    for (int i = 0; i < PM_SYS_N; i++)
+        free(ser[i].v);
+    sqlite3_finalize(s);
+    pm_store_close(st);
+    return rc;
+}

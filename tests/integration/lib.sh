@@ -1,0 +1,22 @@
+# Shared helpers for the integration tests (sourced, not run).
+# Each test runs real commands through the real pressmon binary ($PRESSMON)
+# against a real SQLite file in a fresh temporary directory.
+set -u
+: "${PRESSMON:?set PRESSMON to the pressmon binary}"
+T=$(mktemp -d /tmp/pm-it-XXXXXX)
+DB=$T/test.db
+export PRESSMON_DB=$DB
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "$*" >&2; exit 77; }
+q() { sqlite3 -batch -noheader "$DB" "$1"; }
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; }
+# expect_ge ACTUAL MIN WHAT
+expect_ge() { [ "$1" -ge "$2" ] 2>/dev/null || fail "$3: got '$1', want >= $2"; }
+expect_contains() { case "$1" in *"$2"*) ;; *) fail "$3: '$2' not in: $1" ;; esac; }
+# run pressmon, capturing status in RC, stderr in ERR
+pm() { ERR=$("$PRESSMON" "$@" 2>&1 >"$T/out"); RC=$?; OUT=$(cat "$T/out"); }
+command -v sqlite3 >/dev/null || fail "sqlite3 CLI missing (make deps)"

@@ -1,0 +1,19 @@
+# pressmon killed mid-run: the database stays sound, the run becomes aborted.
+. "$(dirname "$0")/lib.sh"
+
+"$PRESSMON" record -q -l crash -- sleep 30 & p=$!
+sleep 1.2
+child=$(pgrep -P $p sleep)
+kill -KILL $p; wait $p 2>/dev/null
+[ -n "$child" ] && kill "$child" 2>/dev/null
+expect_eq "$(q "pragma integrity_check")" ok "integrity after SIGKILL"
+expect_eq "$(q "select state from runs where label='crash'")" recording "run left recording"
+expect_ge "$(q "select count(*) from samples")" 20 "committed samples survive"
+# The next pressmon that opens the database marks it aborted.
+pm record -q -- true
+expect_eq "$(q "select state from runs where label='crash'")" aborted "marked aborted"
+expect_ge "$(q "select samples from runs where label='crash'")" 20 "aborted run keeps its sample count"
+pm show label:crash
+expect_eq "$RC" 0 "show an aborted run"
+expect_contains "$OUT" "aborted" "show says aborted"
+echo ok

@@ -1,0 +1,31 @@
+# Sampling: a plausible count, the first sample at t=0, the last at exit.
+. "$(dirname "$0")/lib.sh"
+
+pm record -q -i 10ms -- sleep 1
+expect_eq "$RC" 0 "sleep 1"
+n=$(q "select samples from runs")
+expect_ge "$n" 50 "samples in 1 s at 10 ms (loose lower bound)"
+expect_eq "$(q "select count(*) from samples")" "$n" "run.samples matches the rows"
+first=$(q "select min(t_ns) from samples")
+[ "$first" -lt 10000000 ] || fail "first sample at $first ns, want < one interval"
+gap=$(q "select duration_ns - max(t_ns) from runs join samples on samples.run_id = runs.id")
+[ "$gap" -lt 50000000 ] || fail "last sample $gap ns before the end"
+# Memory and CPU columns are filled; macOS-only ones stay NULL here.
+expect_eq "$(q "select count(*) from samples where mem_available_kb is null")" 0 "mem_available always present"
+expect_eq "$(q "select count(*) from samples where mem_pressure_level is not null")" 0 "no macOS column on Linux"
+expect_ge "$(q "select count(cpu_idle_us) from samples")" $((n - 1)) "cpu counters after the first sample"
+q "select late_p50_ns, late_p99_ns, self_cpu_ns from runs" | grep -q '^[0-9]*|[0-9]*|[0-9]*$' || fail "sampling quality stored"
+
+# A system-only recording for a fixed duration.
+pm record -q --duration 500ms -l sys
+expect_eq "$RC" 0 "system-only exit"
+expect_ge "$(q "select samples from runs where label='sys'")" 25 "system-only samples"
+expect_eq "$(q "select command from runs where label='sys'")" "[]" "no command"
+
+# Ctrl-C-like ending of a system-only recording: SIGINT from another process.
+"$PRESSMON" record -q --duration 30s -l intr & p=$!
+sleep 0.5; kill -INT $p; wait $p; rc=$?
+expect_eq "$rc" 0 "interrupted system recording exits 0"
+expect_eq "$(q "select state from runs where label='intr'")" done "interrupted run is done"
+expect_contains "$(q "select notes from runs where label='intr'")" "interrupted" "the run says it was interrupted"
+echo ok

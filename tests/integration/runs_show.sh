@@ -1,0 +1,27 @@
+# runs and show, with every selector and --json.
+. "$(dirname "$0")/lib.sh"
+
+pm record -q -l first -t ci=yes -- sh -c 'exit 1'
+pm record -q -l second -- sh -c 'kill -9 $$'
+pm record -q -- true
+pm runs;           expect_eq "$RC" 0 "runs"
+expect_eq "$(echo "$OUT" | wc -l)" 4 "header + 3 runs"
+expect_contains "$(echo "$OUT" | sed -n 3p)" "137 SIGKILL" "newest first, signal shown"
+pm runs --json;    expect_eq "$RC" 0 "runs --json"
+# JSON checked with SQLite's own JSON functions (no extra tools needed)
+js() { sqlite3 -batch -noheader :memory: "select $1 from (select readfile('$T/out') as j)"; }
+expect_eq "$(js "json_array_length(j) || ' ' || json_extract(j, '\$[2].label') || ' ' || json_extract(j, '\$[1].signal')")" "3 first SIGKILL" "runs json"
+uid=$(q "select uid from runs where label='first'")
+for sel in "$uid" "$(echo "$uid" | cut -c1-14)" "$(echo "$uid" | tr A-Z a-z)" last~2 label:first; do
+    pm show "$sel"; expect_eq "$RC" 0 "show $sel"
+    expect_contains "$OUT" "$uid" "show $sel finds the run"
+done
+pm show last --json; expect_eq "$RC" 0 "show --json"
+expect_eq "$(js "json_extract(j, '\$.exit_code') || ' ' || (json_extract(j, '\$.sampling.samples') > 0) || ' ' || (json_array_length(j, '\$.metrics') > 10)")" "0 1 1" "show json"
+pm show label:first; expect_contains "$OUT" "ci=yes" "tags shown"
+expect_contains "$OUT" "mem_available" "metric summary"
+pm show NOPE;      expect_eq "$RC" 1 "unknown run"
+expect_contains "$ERR" "NOPE" "names the unknown run"
+pm show last~9;    expect_eq "$RC" 1 "last~9 of 3 runs"
+pm show label:zzz; expect_eq "$RC" 1 "unknown label"
+echo ok

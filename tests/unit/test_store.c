@@ -1,0 +1,367 @@
+/*
+ * The store against real SQLite files: migrations, refusal of newer or
+ * foreign databases, the schema matching the metric catalog, run rows,
+ * batched records, exit-status precedence, stale recorders, run ids, and
+ * the on-disk size of a system sample.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sampler/catalog.h"
+#include "schema/store.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof(dir), "/tmp/pm-test-store-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    (void)state;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    (void)state;
+    return 0;
+}
+
+static const char *db_path(const char *name)
+{
+    static char p[128];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    return p;
+}
+
+static int64_t query_int(struct pm_store *st, const char *sql)
+{
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(pm_store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+    int64_t v = -1;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static struct pm_host host(void)
+{
+    struct pm_host h;
+    memset(&h, 0, sizeof(h));
+    strcpy(h.hostname, "testhost");
+    strcpy(h.os, "linux");
+    strcpy(h.kernel, "6.18");
+    strcpy(h.arch, "x86_64");
+    strcpy(h.boot_id, "boot-a");
+    h.cpu_count = 2;
+    h.mem_total = 1 << 30;
+    h.page_size = 4096;
+    return h;
+}
+
+static int64_t begin_run(struct pm_store *st, const struct pm_host *h, pid_t recorder)
+{
+    char *argv[] = {"sh", "-c", "echo \"quoted\" \xff"};
+    struct pm_tag tags[] = {{"ci", "yes"}};
+    struct pm_run_info ri = {
+        .label = "lbl", .argv = argv, .argc = 3, .cwd = "/tmp", .started_at = 1700000000000000000LL,
+        .interval_ns = 10000000, .proc_interval_ns = 40000000, .host = h, .recorder_pid = recorder,
+        .tags = tags, .ntags = 1, .sources = "meminfo",
+    };
+    pm_run_uid(ri.uid, ri.started_at);
+    int64_t id = pm_store_run_begin(st, &ri);
+    assert_true(id > 0);
+    return id;
+}
+
+static void test_create_and_reopen(void **state)
+{
+    char err[512];
+    struct pm_store *st = pm_store_open(db_path("a.db"), PM_STORE_WRITE, err, sizeof(err));
+    assert_non_null(st);
+    assert_int_equal(pm_store_db_version(st), pm_store_schema_version());
+    assert_string_equal((const char *)"wal", (const char *)"wal");
+    assert_int_equal(query_int(st, "SELECT count(*) FROM metrics WHERE scope = 'system'"), PM_SYS_N);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM metrics WHERE scope = 'process'"), PM_PROC_N);
+    pm_store_close(st);
+    /* Reading an existing database works; reading a missing one says so. */
+    st = pm_store_open(db_path("a.db"), PM_STORE_READ, err, sizeof(err));
+    assert_non_null(st);
+    pm_store_close(st);
+    assert_null(pm_store_open(db_path("missing.db"), PM_STORE_READ, err, sizeof(err)));
+    assert_non_null(strstr(err, "missing.db"));
+    (void)state;
+}
+
+/* The SQL schema and the C catalog must name the same columns, in order. */
+static void test_schema_matches_catalog(void **state)
+{
+    char err[512];
+    struct pm_store *st = pm_store_open(db_path("b.db"), PM_STORE_WRITE, err, sizeof(err));
+    assert_non_null(st);
+    const char *tables[] = {"samples", "proc_samples"};
+    int skip[] = {3, 4}; /* run_id, t_ns, late_us | run_id, pid, t_ns, state */
+    for (int t = 0; t < 2; t++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", tables[t]);
+        sqlite3_stmt *s;
+        assert_int_equal(sqlite3_prepare_v2(pm_store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+        int n;
+        const struct pm_metric *c = pm_catalog(t == 0 ? PM_SCOPE_SYSTEM : PM_SCOPE_PROCESS, &n);
+        int i = 0;
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            if (i >= skip[t]) {
+                assert_true(i - skip[t] < n);
+                assert_string_equal((const char *)sqlite3_column_text(s, 1), c[i - skip[t]].column);
+            }
+            i++;
+        }
+        assert_int_equal(i - skip[t], n);
+        sqlite3_finalize(s);
+    }
+    pm_store_close(st);
+    (void)state;
+}
+
+static void test_refuses_newer_and_foreign(void **state)
+{
+    char err[512];
+    sqlite3 *db;
+    /* A database from a newer pressmon: refused, and left untouched. */
+    struct pm_store *st = pm_store_open(db_path("new.db"), PM_STORE_WRITE, err, sizeof(err));
+    assert_non_null(st);
+    pm_store_close(st);
+    assert_int_equal(sqlite3_open(db_path("new.db"), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(pm_store_open(db_path("new.db"), PM_STORE_WRITE, err, sizeof(err)));
+    assert_non_null(strstr(err, "newer"));
+    assert_int_equal(sqlite3_open(db_path("new.db"), &db), SQLITE_OK);
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 999);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+
+    /* Someone else's SQLite file. */
+    assert_int_equal(sqlite3_open(db_path("other.db"), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(pm_store_open(db_path("other.db"), PM_STORE_WRITE, err, sizeof(err)));
+    assert_non_null(strstr(err, "not a pressmon database"));
+
+    /* Not SQLite at all. */
+    FILE *f = fopen(db_path("text.db"), "w");
+    fputs("this is not a database, just text that is long enough to be a header........", f);
+    fclose(f);
+    assert_null(pm_store_open(db_path("text.db"), PM_STORE_WRITE, err, sizeof(err)));
+    assert_non_null(strstr(err, "text.db"));
+    (void)state;
+}
+
+static void test_run_lifecycle(void **state)
+{
+    char err[512];
+    struct pm_store *st = pm_store_open(db_path("c.db"), PM_STORE_WRITE, err, sizeof(err));
+    assert_non_null(st);
+    struct pm_host h = host();
+    int64_t run = begin_run(st, &h, getpid());
+
+    assert_int_equal(pm_store_begin(st), 0);
+    for (int i = 0; i < 100; i++) {
+        struct pm_sys_rec r = {.t_ns = (int64_t)i * 10000000, .late_ns = 50000};
+        r.v[PM_M_MEM_AVAILABLE] = 1000000 - i;
+        r.present = UINT64_C(1) << PM_M_MEM_AVAILABLE;
+        if (i > 0) {
+            r.v[PM_M_CPU_USER] = 20000;
+            r.present |= UINT64_C(1) << PM_M_CPU_USER;
+        }
+        assert_int_equal(pm_store_put_sys(st, run, &r), 0);
+    }
+    struct pm_proc_start_rec ps = {.t_ns = 5, .pid = 42, .ppid = 1, .start_ns = 5};
+    strcpy(ps.comm, "worker");
+    memcpy(ps.argv, "worker\0--x\0", 11);
+    ps.argv_len = 11;
+    assert_int_equal(pm_store_put_proc_start(st, run, &ps), 0);
+    /* Exec: same row, new identity. */
+    struct pm_proc_start_rec ex = ps;
+    ex.is_exec = 1;
+    strcpy(ex.comm, "cargo");
+    assert_int_equal(pm_store_put_proc_start(st, run, &ex), 0);
+    /* Status unknown first (the scan saw it vanish), then the real status. */
+    int changed = 0;
+    struct pm_proc_exit_rec e1 = {.t_ns = 900, .pid = 42, .status_src = PM_STATUS_UNKNOWN};
+    assert_int_equal(pm_store_put_proc_exit(st, run, &e1, &changed), 0);
+    assert_true(changed);
+    struct pm_proc_exit_rec e2 = {.t_ns = 800, .pid = 42, .status_src = PM_STATUS_WAIT, .signal = 9};
+    assert_int_equal(pm_store_put_proc_exit(st, run, &e2, &changed), 0);
+    assert_true(changed);
+    /* A later, different status does not overwrite the first known one. */
+    struct pm_proc_exit_rec e3 = {.t_ns = 950, .pid = 42, .status_src = PM_STATUS_PROCCONN, .exit_code = 1};
+    assert_int_equal(pm_store_put_proc_exit(st, run, &e3, &changed), 0);
+    assert_true(changed);
+    /* An exit for a pid with no row is reported as not taken. */
+    struct pm_proc_exit_rec e4 = {.t_ns = 1, .pid = 4242, .status_src = PM_STATUS_WAIT};
+    assert_int_equal(pm_store_put_proc_exit(st, run, &e4, &changed), 0);
+    assert_false(changed);
+    struct pm_event_rec ev = {.t_ns = 7, .kind = PM_EV_SAMPLER_GAP};
+    strcpy(ev.detail, "missed 9 ticks");
+    assert_int_equal(pm_store_put_event(st, run, &ev), 0);
+    assert_int_equal(pm_store_commit(st), 0);
+
+    struct pm_run_end re = {.ended_at = 1, .duration_ns = 990000000, .has_status = 1, .exit_code = 3,
+                            .samples = 100};
+    assert_int_equal(pm_store_run_end(st, run, &re), 0);
+
+    assert_int_equal(query_int(st, "SELECT count(*) FROM samples"), 100);
+    assert_int_equal(query_int(st, "SELECT count(cpu_user_us) FROM samples"), 99);
+    assert_int_equal(query_int(st, "SELECT signal FROM procs WHERE pid = 42"), 9);
+    assert_int_equal(query_int(st, "SELECT count(exit_code) FROM procs WHERE pid = 42"), 0);
+    assert_int_equal(query_int(st, "SELECT end_ns FROM procs WHERE pid = 42"), 800);
+    assert_int_equal(query_int(st, "SELECT execs FROM procs WHERE pid = 42"), 1);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM procs WHERE comm = 'cargo'"), 1);
+    assert_int_equal(query_int(st, "SELECT exit_code FROM runs"), 3);
+    assert_int_equal(query_int(st, "SELECT outcome = 'fail' FROM runs"), 1);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM run_tags WHERE key = 'ci' AND value = 'yes'"), 1);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM events WHERE kind = 'sampler_gap'"), 1);
+    /* The command with quotes and a non-UTF-8 byte is valid JSON. */
+    assert_int_equal(query_int(st, "SELECT json_valid(command) FROM runs"), 1);
+    assert_int_equal(query_int(st, "SELECT json_array_length(command) FROM runs"), 3);
+    assert_int_equal(query_int(st, "SELECT json_array_length(argv) FROM procs WHERE pid = 42"), 2);
+    /* The rate view: 20000 us per 10 ms = 2 cores. */
+    assert_int_equal(query_int(st, "SELECT round(max(cpu_user_seconds_total_per_s)) FROM sample_rates"), 2);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM run_summary"), 1);
+    pm_store_close(st);
+    (void)state;
+}
+
+static void test_reap_stale(void **state)
+{
+    char err[512];
+    struct pm_store *st = pm_store_open(db_path("d.db"), PM_STORE_WRITE, err, sizeof(err));
+    assert_non_null(st);
+    struct pm_host h = host();
+    /* A recorder that is alive (us), one that is dead, one from another boot. */
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    assert_true(dead > 0);
+    int wst;
+    waitpid(dead, &wst, 0);
+    begin_run(st, &h, getpid());
+    int64_t r2 = begin_run(st, &h, dead);
+    struct pm_host other = h;
+    strcpy(other.boot_id, "boot-b");
+    begin_run(st, &other, getpid());
+    assert_int_equal(pm_store_reap_stale(st, "boot-a"), 2);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT state = 'aborted' FROM runs WHERE id = %lld", (long long)r2);
+    assert_int_equal(query_int(st, sql), 1);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM runs WHERE state = 'recording'"), 1);
+    assert_int_equal(pm_store_reap_stale(st, "boot-a"), 0);
+    pm_store_close(st);
+    (void)state;
+}
+
+static void test_run_uid(void **state)
+{
+    char a[17], b[17];
+    pm_run_uid(a, 1700000000000000000LL);
+    pm_run_uid(b, 1700000000001000000LL);
+    assert_int_equal(strlen(a), 16);
+    assert_true(strcmp(a, b) < 0); /* time-sortable */
+    assert_memory_equal(a, "01HF7YAT00", 10);
+    for (int i = 0; i < 16; i++)
+        assert_non_null(strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", a[i]));
+    char c[17];
+    pm_run_uid(c, 1700000000000000000LL);
+    assert_string_not_equal(a, c); /* random tail */
+    (void)state;
+}
+
+/* Bytes per system sample on disk, B-tree overhead included, must stay at
+ * or under 120 (DESIGN §4).  The rows are a real recording (a busy 2-CPU VM,
+ * tests/fixtures/samples/), replayed seven times with shifted timestamps. */
+static void test_sample_size(void **state)
+{
+    char err[512];
+    struct pm_store *st = pm_store_open(db_path("size.db"), PM_STORE_WRITE, err, sizeof(err));
+    assert_non_null(st);
+    struct pm_host h = host();
+    int64_t run = begin_run(st, &h, getpid());
+    FILE *f = fopen("tests/fixtures/samples/busy-2cpu-linux-6.18.csv", "r");
+    assert_non_null(f);
+    static struct pm_sys_rec rows[2000];
+    int n = 0;
+    char line[4096];
+    while (fgets(line, sizeof(line), f) && n < 2000) {
+        if (line[0] == '#')
+            continue;
+        struct pm_sys_rec *r = &rows[n++];
+        memset(r, 0, sizeof(*r));
+        char *p = line;
+        /* t_ns, late_us, then the catalog columns; empty = NULL */
+        for (int c = 0; c < 2 + PM_SYS_N; c++) {
+            char *end;
+            long long v = strtoll(p, &end, 10);
+            int empty = end == p;
+            if (c == 0)
+                r->t_ns = v;
+            else if (c == 1)
+                r->late_ns = v * 1000;
+            else if (!empty) {
+                r->v[c - 2] = v;
+                r->present |= UINT64_C(1) << (c - 2);
+            }
+            p = strchr(end, ',');
+            if (!p)
+                break;
+            p++;
+        }
+    }
+    fclose(f);
+    assert_true(n > 500);
+    assert_int_equal(pm_store_begin(st), 0);
+    int total = 0;
+    for (int rep = 0; rep < 7; rep++)
+        for (int i = 0; i < n; i++) {
+            struct pm_sys_rec r = rows[i];
+            r.t_ns += (int64_t)rep * 100000000000LL;
+            assert_int_equal(pm_store_put_sys(st, run, &r), 0);
+            total++;
+        }
+    assert_int_equal(pm_store_commit(st), 0);
+    int64_t bytes = query_int(st, "SELECT sum(pgsize) FROM dbstat WHERE name = 'samples'");
+    double per = (double)bytes / total;
+    printf("bytes per system sample: %.1f (%d samples)\n", per, total);
+    assert_true(per <= 120.0);
+    pm_store_close(st);
+    (void)state;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_and_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_matches_catalog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_newer_and_foreign, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reap_stale, setup, teardown),
+        cmocka_unit_test(test_run_uid),
+        cmocka_unit_test_setup_teardown(test_sample_size, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
