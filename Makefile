@@ -98,7 +98,8 @@ test-integration: $(BIN)
 
 # Push and dashboards against real Prometheus, Pushgateway, VictoriaMetrics
 # and InfluxDB started on loopback (tools/deps.sh servers installs them).
-test-e2e: $(BIN)
+test-e2e: $(BIN) $(BUILD)/bench/bench_push
+	@tools/deps.sh servers
 	@PRESSMON=$(abspath $(BIN)) tools/run-tests.sh e2e $(sort $(wildcard tests/e2e/test_*.sh))
 
 # Regenerate the committed remote-write protobuf code (exporters/*.pb-c.*).
@@ -110,7 +111,7 @@ test-san:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SAN=1 test-unit test-integration
 
 test: deps
-	@$(MAKE) --no-print-directory test-unit test-integration
+	@$(MAKE) --no-print-directory test-unit test-integration test-e2e
 	@$(MAKE) --no-print-directory test-san
 	@echo "make test: all suites passed"
 

@@ -19,7 +19,9 @@ e2e_fail() { echo "FAIL: $*" >&2; exit 1; }
 
 e2e_init() {
     E2E=$(mktemp -d "${TMPDIR:-/tmp}/pressmon-e2e.XXXXXX")
-    trap e2e_cleanup EXIT INT TERM
+    # Keep the test's exit status: the cleanup's own commands must not set it.
+    trap 'rc=$?; e2e_cleanup; exit $rc' EXIT
+    trap 'exit 130' INT TERM
     : "${PRESSMON:?set PRESSMON to the pressmon binary (make test-e2e does)}"
     ROOT=$(cd "$(dirname "$0")/../.." && pwd)
     BUILD_DIR=$(dirname "$PRESSMON")
@@ -29,6 +31,7 @@ e2e_init() {
 }
 
 e2e_cleanup() {
+    set +e # the tests run with -e: a server that is already gone is fine here
     for p in $E2E_PIDS; do kill "$p" 2>/dev/null; done
     for p in $E2E_PIDS; do
         i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
