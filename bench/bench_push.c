@@ -11,7 +11,8 @@
  *       push the run with pm_push_run and print samples/s.
  *   bench_push live URL SECONDS HZ
  *       offer samples at HZ to the live pusher for SECONDS and print the
- *       CPU this process used (the cost `record --push` adds).
+ *       CPU this process used (the cost `record --push` adds); URL "none"
+ *       runs the same loop without pushing, as the baseline.
  */
 #include <math.h>
 #include <stdio.h>
@@ -169,8 +170,9 @@ static int cmd_live(const char *url, double seconds, double hz)
     int64_t interval = (int64_t)(1e9 / hz);
     long n = (long)(seconds * hz);
     double c0 = cpu_now();
-    struct pm_live *lv = pm_live_start(url, &o, err, sizeof err);
-    if (!lv) {
+    /* url "none": the same loop without pushing, to subtract its own cost. */
+    struct pm_live *lv = strcmp(url, "none") ? pm_live_start(url, &o, err, sizeof err) : NULL;
+    if (!lv && strcmp(url, "none")) {
         fprintf(stderr, "bench_push: %s\n", err);
         return 1;
     }
