@@ -28,6 +28,14 @@ typedef int (*pm_cmd_fn)(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+
+/* The kill summary of a run (cli/events.c), one line on f after `prefix`:
+ * "3 processes killed: cargo[4121] SIGKILL by timeout[4001] at +9.8 s; ...".
+ * Prints nothing when nothing was killed.  Returns the number of killed
+ * processes, or -1 on a database error. */
+int pm_print_kill_summary(struct pm_store *st, int64_t run_id, FILE *f, const char *prefix);
+int cmd_diff(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 

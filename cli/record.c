@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,10 +265,43 @@ static int resolve_command(const char *name, char *out, size_t outlen)
 
 static volatile int dummy_sink;
 
+/* pipe2 is not on macOS. */
+static int pipe_cloexec(int p[2])
+{
+    if (pipe(p) != 0)
+        return -1;
+    fcntl(p[0], F_SETFD, FD_CLOEXEC);
+    fcntl(p[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+}
+
+/* Signals reach the main thread through a self-pipe: the handler only
+ * writes the signal number and si_code (async-signal-safe), the main loop
+ * polls the pipe with a timeout.  Portable where sigtimedwait is not
+ * (macOS). */
+static int sig_pipe[2] = {-1, -1};
+
+struct sig_note {
+    int sig, code;
+};
+
+static void on_signal(int sig, siginfo_t *si, void *uctx)
+{
+    (void)uctx;
+    struct sig_note n = {sig, si ? si->si_code : 0};
+    int saved = errno;
+    if (write(sig_pipe[1], &n, sizeof(n)) < 0)
+        dummy_sink = 1;
+    errno = saved;
+}
+
 /* The child: wait for the go byte, restore signals, exec. */
 static void child_exec(const char *path, char **argv, int go_fd, int err_fd, const sigset_t *orig_mask,
+                       const struct sigaction *orig_act, const int *sigs, int nsigs,
                        const struct sigaction *orig_pipe)
 {
+    for (int i = 0; i < nsigs; i++)
+        sigaction(sigs[i], &orig_act[i], NULL);
     char b;
     ssize_t n;
     do
@@ -350,7 +384,7 @@ static void kill_summary(struct pm_store *st, int64_t run_id, json_t *js, int pr
     }
     sqlite3_finalize(s);
     if (print && n)
-        fprintf(stderr, "pressmon: %d process%s killed: %s%s\n", n, n == 1 ? "" : "es", line, n > 3 ? "; ..." : "");
+        pm_print_kill_summary(st, run_id, stderr, "pressmon: ");
     json_object_set_new(js, "killed", arr);
 }
 
@@ -389,15 +423,34 @@ int cmd_record(int argc, char **argv)
         return PM_EXIT_RECORD_FAIL;
     }
 
-    /* Signals the main thread handles synchronously; the threads inherit
-     * the mask, the child gets the original back before exec. */
+    /* Signals: handled by the main thread through the self-pipe.  The
+     * recorder threads start with them blocked; the child gets every
+     * original disposition and the original mask back before exec (a job
+     * started with SIGINT ignored keeps it ignored, as with nohup). */
+    enum { NHS = 5 };
+    static const int hs[NHS] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction orig_act[NHS], orig_pipe;
     sigset_t handled, orig_mask;
     sigemptyset(&handled);
-    int hs[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-    for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+    if (pipe_cloexec(sig_pipe) != 0) {
+        pm_err("cannot create a pipe: %s", strerror(errno));
+        pm_sys_close(sys);
+        pm_store_close(st);
+        return PM_EXIT_RECORD_FAIL;
+    }
+    fcntl(sig_pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(sig_pipe[1], F_SETFL, O_NONBLOCK);
+    for (int i = 0; i < NHS; i++) {
+        sigaction(hs[i], NULL, &orig_act[i]);
         sigaddset(&handled, hs[i]);
-    sigprocmask(SIG_BLOCK, &handled, &orig_mask);
-    struct sigaction ign = {.sa_handler = SIG_IGN}, orig_pipe;
+        if ((hs[i] == SIGINT || hs[i] == SIGQUIT) && orig_act[i].sa_handler == SIG_IGN)
+            continue;
+        struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        sigaction(hs[i], &sa, NULL);
+    }
+    sigprocmask(SIG_SETMASK, NULL, &orig_mask);
+    struct sigaction ign = {.sa_handler = SIG_IGN};
     sigaction(SIGPIPE, &ign, &orig_pipe);
 
     int exit_status = PM_EXIT_RECORD_FAIL;
@@ -409,7 +462,7 @@ int cmd_record(int argc, char **argv)
 
     if (o.ncmd > 0) {
         pm_become_subreaper();
-        if (pipe2(go, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+        if (pipe_cloexec(go) != 0 || pipe_cloexec(errp) != 0) {
             pm_err("cannot create a pipe: %s", strerror(errno));
             goto out;
         }
@@ -419,7 +472,7 @@ int cmd_record(int argc, char **argv)
             goto out;
         }
         if (child == 0)
-            child_exec(path, o.cmd, go[0], errp[1], &orig_mask, &orig_pipe);
+            child_exec(path, o.cmd, go[0], errp[1], &orig_mask, orig_act, hs, NHS, &orig_pipe);
         close(go[0]);
         close(errp[1]);
         go[0] = errp[1] = -1;
@@ -433,6 +486,10 @@ int cmd_record(int argc, char **argv)
             pm_err("cannot follow the process tree: %s", err);
             goto kill_child;
         }
+        /* Opening the tree (the tracefs instance) takes ~40 ms: the run
+         * starts after it, so that the first sample is on time. */
+        t0 = pm_mono_ns();
+        pm_tree_set_run_start(tree, t0);
     }
 
     char cwd[PATH_MAX];
@@ -452,8 +509,11 @@ int cmd_record(int argc, char **argv)
         .ntags = o.ntags,
         .sources = sources,
         .tree_mechanism = child ? mechanism : NULL,
-        .attribution = NULL,
+        .attribution = child ? pm_tree_attribution(tree) : NULL,
     };
+    if (child && strcmp(ri.attribution, "on") && !o.quiet)
+        pm_err("kill attribution off: %s (exits and signals are still recorded, senders are not)",
+               ri.attribution);
     pm_run_uid(ri.uid, ri.started_at);
     int64_t run_id = pm_store_run_begin(st, &ri);
     if (run_id < 0) {
@@ -507,11 +567,14 @@ int cmd_record(int argc, char **argv)
         .gap_ticks = 5,
         .sys = sys,
         .tree = tree,
+        .root_pid = child,
         .quiet = o.quiet,
         .on_sample = live ? live_offer : NULL,
         .on_sample_ctx = live,
     };
+    sigprocmask(SIG_BLOCK, &handled, NULL); /* the threads inherit this mask */
     struct pm_recorder *rec = pm_recorder_start(&ro, err, sizeof(err));
+    sigprocmask(SIG_SETMASK, &orig_mask, NULL);
     if (!rec) {
         pm_live_finish(live, NULL);
         pm_err("%s", err);
@@ -540,11 +603,15 @@ int cmd_record(int argc, char **argv)
             wait_ns = t0 + o.duration - now;
         if (wait_ns < 0)
             wait_ns = 0;
-        struct timespec ts = {wait_ns / 1000000000, wait_ns % 1000000000};
-        siginfo_t si;
-        int sig = sigtimedwait(&handled, &si, &ts);
+        struct pollfd pfd = {.fd = sig_pipe[0], .events = POLLIN};
+        int ms = (int)((wait_ns + 999999) / 1000000);
+        poll(&pfd, 1, ms);
         now = pm_mono_ns();
-        if (sig == SIGCHLD || (sig < 0 && child)) {
+        struct sig_note notes[16];
+        ssize_t got = read(sig_pipe[0], notes, sizeof(notes));
+        int nn = got > 0 ? (int)(got / (ssize_t)sizeof(notes[0])) : 0;
+        /* Reap on every wake-up: a SIGCHLD coalesced with another is not lost. */
+        if (child) {
             int wst;
             pid_t p;
             while ((p = waitpid(-1, &wst, WNOHANG)) > 0) {
@@ -555,21 +622,26 @@ int cmd_record(int argc, char **argv)
                     stop = 1;
                 }
             }
-        } else if (sig == SIGINT || sig == SIGQUIT) {
-            if (!child) {
-                stop = 1;
-                stop_reason = "interrupted";
-            } else if (si.si_code == SI_USER || si.si_code == SI_QUEUE) {
-                /* Sent to pressmon alone (kill -INT): pass it on.  From the
-                 * terminal the child already has it: same process group. */
-                kill(child, sig);
-            }
-        } else if (sig == SIGTERM || sig == SIGHUP) {
-            if (child)
-                kill(child, sig);
-            else {
-                stop = 1;
-                stop_reason = sig == SIGTERM ? "terminated" : "hung up";
+        }
+        for (int i = 0; i < nn; i++) {
+            int sig = notes[i].sig;
+            if (sig == SIGINT || sig == SIGQUIT) {
+                if (!child) {
+                    stop = 1;
+                    stop_reason = "interrupted";
+                } else if (notes[i].code == SI_USER || notes[i].code == SI_QUEUE) {
+                    /* Sent to pressmon alone (kill -INT): pass it on.  From
+                     * the terminal the child has it already: same process
+                     * group. */
+                    kill(child, sig);
+                }
+            } else if (sig == SIGTERM || sig == SIGHUP) {
+                if (child)
+                    kill(child, sig);
+                else {
+                    stop = 1;
+                    stop_reason = sig == SIGTERM ? "terminated" : "hung up";
+                }
             }
         }
         if (o.duration && now - t0 >= o.duration)
@@ -730,6 +802,10 @@ out:
     pm_sys_close(sys);
     pm_store_close(st);
     sigaction(SIGPIPE, &orig_pipe, NULL);
-    sigprocmask(SIG_SETMASK, &orig_mask, NULL);
+    for (int i = 0; i < NHS; i++)
+        sigaction(hs[i], &orig_act[i], NULL);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+    sig_pipe[0] = sig_pipe[1] = -1;
     return exit_status;
 }

@@ -31,18 +31,19 @@ static int prefix_match(sqlite3 *db, const char *sel, int64_t *run_id)
 {
     char up[PM_UID_LEN + 1];
     size_t n = strlen(sel);
-    if (n == 0 || n > PM_UID_LEN) {
-        pm_err("no run '%s': a run id is %d characters (see 'pressmon runs')", sel, PM_UID_LEN);
-        return -1;
-    }
     for (size_t i = 0; i < n; i++) {
         if (!isalnum((unsigned char)sel[i])) {
             pm_err("no run '%s': not a run id, 'last', 'last~N' or 'label:NAME' (see 'pressmon runs')",
                    sel);
             return -1;
         }
-        up[i] = (char)toupper((unsigned char)sel[i]);
     }
+    if (n == 0 || n > PM_UID_LEN) {
+        pm_err("no run '%s': a run id is %d characters (see 'pressmon runs')", sel, PM_UID_LEN);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        up[i] = (char)toupper((unsigned char)sel[i]);
     up[n] = 0;
 
     /* substr() rather than LIKE: LIKE would treat '_' and '%' as wildcards
@@ -265,13 +266,18 @@ int pm_select_group(struct pm_store *st, const char *sel, int64_t **ids)
     }
     char *save = NULL;
     int rc = 0, parts = 0;
+    /* In a comma list every element is a single run (cli.h): label:NAME
+     * there means the newest run with that label, as everywhere else. */
+    int list = strchr(sel, ',') != NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ')
             tok++;
         if (!*tok)
             continue;
         parts++;
-        if (select_one_group(st, tok, ids, &n, &cap) < 0) {
+        int64_t id;
+        if (list ? pm_select_run(st, tok, &id) < 0 || push_unique(ids, &n, &cap, id) < 0
+                 : select_one_group(st, tok, ids, &n, &cap) < 0) {
             rc = -1;
             break;
         }

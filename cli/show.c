@@ -311,6 +311,7 @@ int cmd_show(int argc, char **argv)
                    (long long)sqlite3_column_int64(s, 34));
         if (*col_text(s, 22))
             printf("attribution %s\n", col_text(s, 22));
+        pm_print_kill_summary(st, run_id, stdout, "kills      ");
         if (*col_text(s, 35))
             printf("tags       %s\n", col_text(s, 35));
         if (*col_text(s, 23))

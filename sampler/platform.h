@@ -119,6 +119,14 @@ void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, struct pm_ring *ou
  * from an event source that turns out silent), e.g. "proc_connector". */
 const char *pm_tree_mechanism(struct pm_tree *t);
 
+/* Move t=0 of the run (before the event and sampler threads start). */
+void pm_tree_set_run_start(struct pm_tree *t, int64_t run_start_mono_ns);
+
+/* Kill attribution (who sent a fatal signal, OOM victims): "on", or one
+ * line saying why it is off ("... needs root ..."), for runs.attribution
+ * and a single stderr notice. */
+const char *pm_tree_attribution(struct pm_tree *t);
+
 /* Processes that could not be followed (event overruns, table full). */
 uint64_t pm_tree_lost(struct pm_tree *t);
 

@@ -3,6 +3,8 @@
  */
 #include "recorder.h"
 
+#include "killbook.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -57,6 +59,7 @@ struct pm_recorder {
     int npending;
     int64_t last_progress;
     int64_t prev_sys_t;
+    struct pm_killbook *kb;    /* kill attribution: holds exits and kill events */
 };
 
 /* ---- sampler thread --------------------------------------------------- */
@@ -292,12 +295,30 @@ static void drain(struct pm_recorder *r, int final)
                     r->samples++;
                 continue;
             }
+            /* Kill events and exits go through the killbook, which keeps
+             * the tree's and fills in who killed whom (killbook.h). */
+            if (r->kb && rec.type == PM_REC_PROC_START)
+                pm_killbook_note_start(r->kb, &rec.u.start);
+            if (r->kb && rec.type == PM_REC_SYS && ((rec.u.sys.present >> PM_M_VM_OOM_KILL) & 1))
+                pm_killbook_note_oom_count(r->kb, rec.u.sys.t_ns, rec.u.sys.v[PM_M_VM_OOM_KILL]);
+            if (r->kb && pm_killbook_wants(&rec)) {
+                pm_killbook_put(r->kb, &rec, pm_mono_ns() - r->o.t0);
+                continue;
+            }
             if (store_rec(r, &rec, &r->prev_sys_t) < 0) {
                 db_fail(r);
                 ok = 0;
                 r->lost_writes++;
             }
         }
+    }
+    while (r->kb && pm_killbook_take(r->kb, pm_mono_ns() - r->o.t0, final, &rec)) {
+        if (ok && store_rec(r, &rec, &r->prev_sys_t) < 0) {
+            db_fail(r);
+            ok = 0;
+        }
+        if (!ok)
+            r->lost_writes++;
     }
     if (ok)
         retry_pending(r, final);
@@ -349,6 +370,12 @@ struct pm_recorder *pm_recorder_start(const struct pm_recorder_opts *o, char *er
     atomic_init(&r->st_avail, -1);
     atomic_init(&r->st_level, -1);
     atomic_init(&r->st_psi, -1);
+    r->kb = pm_killbook_new(PM_KILLBOOK_HOLD_NS);
+    if (r->kb && o->root_pid > 0) {
+        /* record.c writes the root's row itself: tell the killbook. */
+        struct pm_proc_start_rec root = {.pid = o->root_pid, .start_ns = 0};
+        pm_killbook_note_start(r->kb, &root);
+    }
     if (pm_ring_init(&r->ring_sampler, RING_SAMPLER) || pm_ring_init(&r->ring_event, RING_EVENT) ||
         pm_ring_init(&r->ring_main, RING_MAIN)) {
         snprintf(err, errlen, "out of memory for the sample queues");
@@ -385,6 +412,7 @@ fail:
     pm_ring_free(&r->ring_sampler);
     pm_ring_free(&r->ring_event);
     pm_ring_free(&r->ring_main);
+    pm_killbook_free(r->kb);
     free(r);
     return NULL;
 }
@@ -441,5 +469,6 @@ void pm_recorder_stop(struct pm_recorder *r, struct pm_recorder_result *res)
     pm_ring_free(&r->ring_sampler);
     pm_ring_free(&r->ring_event);
     pm_ring_free(&r->ring_main);
+    pm_killbook_free(r->kb);
     free(r);
 }

@@ -33,6 +33,7 @@ struct pm_recorder_opts {
     int gap_ticks;             /* missing this many ticks in a row is a sampler_gap event */
     struct pm_sys *sys;
     struct pm_tree *tree;      /* NULL for a system-only recording */
+    pid_t root_pid;            /* the command (its row is written by record), 0 if none */
     int quiet;                 /* no stderr messages from the writer */
     /* Optional hook called by the writer thread for every stored system
      * sample (live push).  Must not block. */

@@ -144,33 +144,62 @@ static int refresh_catalog(struct pm_store *st)
     return exec(st, sql);
 }
 
+/* Apply the migrations newer than `from`; the caller holds the write
+ * transaction. */
 static int migrate(struct pm_store *st, int from)
 {
-    int target = pm_store_schema_version();
-    if (from == target)
-        return 0;
-    if (exec(st, "BEGIN IMMEDIATE") < 0)
-        return -1;
-    /* Re-read under the write lock: another pressmon may have migrated. */
-    from = pm_store_db_version(st);
     for (const struct pm_migration *m = pm_migrations; m->sql; m++) {
         if (m->version <= from)
             continue;
         if (exec(st, m->sql) < 0) {
             char why[512];
             snprintf(why, sizeof(why), "%s", st->err);
-            exec(st, "ROLLBACK");
             set_err(st, "schema migration %s failed: %s", m->name, why);
             return -1;
         }
         char pragma[64];
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
-        if (exec(st, pragma) < 0) {
-            exec(st, "ROLLBACK");
+        if (exec(st, pragma) < 0)
             return -1;
-        }
     }
-    return exec(st, "COMMIT");
+    return 0;
+}
+
+/* Is this a database we may use?  New (empty) files are; SQLite files with
+ * other tables, and databases of a newer schema, are not. */
+static int validate(struct pm_store *st, enum pm_store_mode mode, char *err, size_t errlen)
+{
+    int ver = pm_store_db_version(st);
+    if (ver < 0) {
+        snprintf(err, errlen, "%s is not a pressmon database (%s)", st->path, sqlite3_errmsg(st->db));
+        return -1;
+    }
+    if (ver > pm_store_schema_version()) {
+        snprintf(err, errlen,
+                 "%s has schema version %d, newer than this pressmon (%s) understands (%d): "
+                 "upgrade pressmon; the database was not changed",
+                 st->path, ver, PM_VERSION, pm_store_schema_version());
+        return -1;
+    }
+    sqlite3_stmt *s;
+    int tables = 0, ours = 0;
+    if (sqlite3_prepare_v2(st->db, "SELECT count(*), count(*) FILTER (WHERE name = 'runs') FROM sqlite_master",
+                           -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            tables = sqlite3_column_int(s, 0);
+            ours = sqlite3_column_int(s, 1);
+        }
+        sqlite3_finalize(s);
+    }
+    if ((ver > 0 && !ours) || (ver == 0 && tables > 0)) {
+        snprintf(err, errlen, "%s is an SQLite file but not a pressmon database", st->path);
+        return -1;
+    }
+    if (ver == 0 && mode == PM_STORE_READ) {
+        snprintf(err, errlen, "%s holds no pressmon runs yet (record one first)", st->path);
+        return -1;
+    }
+    return 0;
 }
 
 static const char *const stmt_sql[ST_N] = {
@@ -233,6 +262,8 @@ fail:
 
 struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *err, size_t errlen)
 {
+    if (errlen)
+        err[0] = '\0';
     struct pm_store *st = calloc(1, sizeof(*st));
     if (!st || !(st->path = strdup(path))) {
         snprintf(err, errlen, "out of memory");
@@ -262,66 +293,38 @@ struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *
     /* 8-10 recorders commit every 250 ms at a few ms each: 10 s is ample. */
     sqlite3_busy_timeout(st->db, 10000);
 
-    /* A file that is not SQLite fails here, before anything is written. */
-    int ver = pm_store_db_version(st);
-    if (ver < 0) {
-        snprintf(err, errlen, "%s is not a pressmon database (%s)", path, sqlite3_errmsg(st->db));
+    /* A file that is not SQLite, not ours, or from a newer pressmon is
+     * refused here, before anything is written to it. */
+    /* One read transaction: version and tables from the same snapshot. */
+    int bad = exec(st, "BEGIN") < 0 || validate(st, mode, err, errlen) < 0;
+    exec(st, "COMMIT");
+    if (bad) {
+        if (!*err)
+            snprintf(err, errlen, "%s", st->err);
         pm_store_close(st);
         return NULL;
     }
-    if (ver > pm_store_schema_version()) {
-        snprintf(err, errlen,
-                 "%s has schema version %d, newer than this pressmon (%s) understands (%d): "
-                 "upgrade pressmon; the database was not changed",
-                 path, ver, PM_VERSION, pm_store_schema_version());
-        pm_store_close(st);
-        return NULL;
-    }
-    if (ver > 0) {
-        /* An existing SQLite file that is not ours must not be migrated into. */
-        sqlite3_stmt *s;
-        int ours = 0;
-        if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM sqlite_master WHERE name = 'runs'", -1, &s, NULL) ==
-            SQLITE_OK) {
-            ours = sqlite3_step(s) == SQLITE_ROW;
-            sqlite3_finalize(s);
-        }
-        if (!ours) {
-            snprintf(err, errlen, "%s is an SQLite file but not a pressmon database", path);
-            pm_store_close(st);
-            return NULL;
-        }
-    } else if (ver == 0) {
-        sqlite3_stmt *s;
-        int tables = 0;
-        if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL) == SQLITE_OK) {
-            if (sqlite3_step(s) == SQLITE_ROW)
-                tables = sqlite3_column_int(s, 0);
-            sqlite3_finalize(s);
-        }
-        if (tables > 0) {
-            snprintf(err, errlen, "%s is an SQLite file but not a pressmon database", path);
-            pm_store_close(st);
-            return NULL;
-        }
-        if (mode == PM_STORE_READ) {
-            snprintf(err, errlen, "%s holds no pressmon runs yet (record one first)", path);
-            pm_store_close(st);
-            return NULL;
-        }
-    }
-
     if (flags != SQLITE_OPEN_READONLY) {
         if (exec(st, "PRAGMA journal_mode = WAL") < 0 || exec(st, "PRAGMA synchronous = NORMAL") < 0 ||
             exec(st, "PRAGMA foreign_keys = ON") < 0)
             goto fail;
-        if (ver < pm_store_schema_version() && mode == PM_STORE_READ) {
-            /* Reading an older database still migrates it forward: the
-             * migrations only add. */
-        }
-        if (migrate(st, ver) < 0)
+        /* Several recorders may open a new file at the same moment: check
+         * again, migrate and refresh the catalog under one write lock. */
+        if (exec(st, "BEGIN IMMEDIATE") < 0)
             goto fail;
-        if (mode == PM_STORE_WRITE && refresh_catalog(st) < 0)
+        if (validate(st, mode, err, errlen) < 0) {
+            exec(st, "ROLLBACK");
+            pm_store_close(st);
+            return NULL;
+        }
+        if (migrate(st, pm_store_db_version(st)) < 0 || (mode == PM_STORE_WRITE && refresh_catalog(st) < 0)) {
+            char why[512];
+            snprintf(why, sizeof(why), "%s", st->err);
+            exec(st, "ROLLBACK");
+            snprintf(st->err, sizeof(st->err), "%s", why);
+            goto fail;
+        }
+        if (exec(st, "COMMIT") < 0)
             goto fail;
         if (mode == PM_STORE_WRITE && prepare_writer(st) < 0)
             goto fail;

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "tracefs.h"
 
 #define MAX_MEMBERS 8192
 #define HASH_SIZE 16384 /* power of two, > 2 * MAX_MEMBERS */
@@ -87,6 +88,8 @@ struct pm_tree {
     char *buf;                 /* sampler-thread read buffer */
     char *ebuf;                /* event-thread read buffer */
     char *recvbuf;
+    struct pm_ksig *ksig;      /* kill attribution (tracefs.h), NULL when off */
+    char attribution[256];     /* "on", or why it is off */
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -363,7 +366,13 @@ static int cn_drain(struct pm_tree *t, struct pm_ring *out)
             struct cn_msg *cn = (struct cn_msg *)NLMSG_DATA(nl);
             if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
                 continue;
-            cn_event(t, (const struct proc_event *)cn->data, out);
+            /* cn->data sits 20 bytes into the message: copy it out so the
+             * 64-bit fields of proc_event are read aligned. */
+            struct proc_event ev;
+            size_t len = cn->len < sizeof(ev) ? cn->len : sizeof(ev);
+            memset(&ev, 0, sizeof(ev));
+            memcpy(&ev, cn->data, len);
+            cn_event(t, &ev, out);
         }
     }
 }
@@ -445,8 +454,17 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     if (t->nl_fd >= 0)
         snprintf(t->mechanism, sizeof(t->mechanism), "proc_connector");
     else
-        snprintf(t->mechanism, sizeof(t->mechanism), "proc_scan (%s)", why);
+        snprintf(t->mechanism, sizeof(t->mechanism), "proc_scan (%.140s)", why);
     snprintf(mechanism, mlen, "%s", t->mechanism);
+    char kwhy[200] = "";
+    /* PRESSMON_ATTRIBUTION=off: measure or avoid the tracefs cost
+     * (docs/BENCHMARKS.md). */
+    const char *aenv = getenv("PRESSMON_ATTRIBUTION");
+    if (aenv && !strcmp(aenv, "off"))
+        snprintf(kwhy, sizeof(kwhy), "disabled by PRESSMON_ATTRIBUTION=off");
+    else
+        t->ksig = pm_ksig_open(kwhy, sizeof(kwhy));
+    snprintf(t->attribution, sizeof(t->attribution), "%s", t->ksig ? "on" : kwhy);
     add_member(t, root, getpid(), 0);
     return t;
 oom:
@@ -471,6 +489,13 @@ static void connector_give_up(struct pm_tree *t, const char *why)
 
 int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
 {
+    if (!atomic_load_explicit(&t->use_connector, memory_order_acquire) && t->ksig) {
+        /* No connector: the signal events are the only source to wait on. */
+        struct pollfd kp = {.fd = pm_ksig_fd(t->ksig), .events = POLLIN};
+        if (poll(&kp, 1, timeout_ms) > 0)
+            pm_ksig_drain(t->ksig, t->run_start, out);
+        return 0;
+    }
     if (!atomic_load_explicit(&t->use_connector, memory_order_acquire)) {
         struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
         nanosleep(&ts, NULL);
@@ -478,9 +503,11 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
     }
     if (t->confirm_deadline == 0)
         t->confirm_deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)CONFIRM_MS * 1000000;
-    struct pollfd p = {.fd = t->nl_fd, .events = POLLIN};
-    int r = poll(&p, 1, timeout_ms);
-    if (r > 0 && cn_drain(t, out) < 0) {
+    struct pollfd p[2] = {{.fd = t->nl_fd, .events = POLLIN}, {.fd = pm_ksig_fd(t->ksig), .events = POLLIN}};
+    int r = poll(p, t->ksig ? 2 : 1, timeout_ms);
+    if (r > 0 && t->ksig && p[1].revents)
+        pm_ksig_drain(t->ksig, t->run_start, out);
+    if (r > 0 && p[0].revents && cn_drain(t, out) < 0) {
         connector_give_up(t, "proc connector socket failed");
         return -1;
     }
@@ -494,6 +521,16 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
 const char *pm_tree_mechanism(struct pm_tree *t)
 {
     return t->mechanism;
+}
+
+void pm_tree_set_run_start(struct pm_tree *t, int64_t run_start_mono_ns)
+{
+    t->run_start = run_start_mono_ns;
+}
+
+const char *pm_tree_attribution(struct pm_tree *t)
+{
+    return t->attribution;
 }
 
 /* Sampler thread: open the fds of a NEW member.  Returns 0 if it is LIVE. */
@@ -656,6 +693,7 @@ void pm_tree_close(struct pm_tree *t)
     if (!t)
         return;
     cn_close(t->nl_fd);
+    pm_ksig_close(t->ksig);
     if (t->slots)
         for (int i = 0; i < MAX_MEMBERS; i++)
             close_member(&t->slots[i]);

@@ -23,7 +23,8 @@ expect_ge "$(q "select samples from runs where label='sys'")" 25 "system-only sa
 expect_eq "$(q "select command from runs where label='sys'")" "[]" "no command"
 
 # Ctrl-C-like ending of a system-only recording: SIGINT from another process.
-"$PRESSMON" record -q --duration 30s -l intr & p=$!
+# (A background job starts with SIGINT ignored: give it the default back.)
+env --default-signal=INT "$PRESSMON" record -q --duration 30s -l intr & p=$!
 sleep 0.5; kill -INT $p; wait $p; rc=$?
 expect_eq "$rc" 0 "interrupted system recording exits 0"
 expect_eq "$(q "select state from runs where label='intr'")" done "interrupted run is done"

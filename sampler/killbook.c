@@ -1,0 +1,398 @@
+/*
+ * The killbook (see killbook.h): tree membership as the writer sees it,
+ * held kill events and exits, and the decision of who killed whom.
+ *
+ * Membership is a pid-keyed open-addressing table of the latest incarnation
+ * of each pid; a member covers [start - START_SLACK, exit + EXIT_SLACK] so
+ * that a pid reused by a process outside the tree after the member's exit
+ * is not mistaken for it.  Exited members older than FORGET_NS are dropped
+ * when the table grows, so a long run with millions of short processes
+ * stays bounded.
+ */
+#include "killbook.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A process may be signalled before pressmon sees it start (the /proc scan
+ * fallback finds it up to one proc interval late), and the kernel stamps a
+ * signal before the exit that pressmon observes. */
+#define START_SLACK_NS (200LL * 1000 * 1000)
+#define EXIT_SLACK_NS (50LL * 1000 * 1000)
+#define FORGET_NS (30LL * 1000 * 1000 * 1000)
+/* How close a rise of /proc/vmstat oom_kill must be to an unexplained
+ * SIGKILL exit to call it "oom (vmstat)": one sample interval is 10 ms, but
+ * the exit may be seen up to a writer batch later. */
+#define OOM_COUNT_WINDOW_NS (1000LL * 1000 * 1000)
+#define MAX_SIGS 4
+#define OOM_TIMES 16
+
+struct sig_seen {
+    int sig, code;
+    int64_t t;
+    pid_t sender;
+    int sender_in_tree;
+    char sender_comm[PM_COMM_MAX];
+};
+
+struct member {
+    pid_t pid;                /* 0: empty slot */
+    int64_t start_t, exit_t;  /* exit_t INT64_MAX while alive */
+    int nsig;
+    struct sig_seen sigs[MAX_SIGS];
+    int has_oom;
+    int64_t oom_t;
+};
+
+struct held {
+    struct pm_rec rec;
+    int64_t deadline;
+};
+
+struct queue {
+    struct held *v;
+    size_t head, len, cap;
+};
+
+struct pm_killbook {
+    int64_t hold_ns;
+    struct member *tab;
+    size_t cap, used;         /* cap: power of two */
+    struct queue held, ready;
+    int64_t oom_t[OOM_TIMES]; /* recent times the oom_kill counter rose */
+    int noom;
+    struct pm_killbook_stats st;
+};
+
+/* ---- queues -------------------------------------------------------------- */
+
+static int q_push(struct queue *q, const struct pm_rec *r, int64_t deadline)
+{
+    if (q->head > 0 && q->head == q->len) {
+        q->head = q->len = 0;
+    }
+    if (q->len == q->cap) {
+        if (q->head > q->cap / 2) { /* compact before growing */
+            memmove(q->v, q->v + q->head, (q->len - q->head) * sizeof(*q->v));
+            q->len -= q->head;
+            q->head = 0;
+        } else {
+            size_t nc = q->cap ? q->cap * 2 : 64;
+            struct held *nv = realloc(q->v, nc * sizeof(*nv));
+            if (!nv)
+                return -1;
+            q->v = nv;
+            q->cap = nc;
+        }
+    }
+    q->v[q->len].rec = *r;
+    q->v[q->len].deadline = deadline;
+    q->len++;
+    return 0;
+}
+
+static size_t q_size(const struct queue *q)
+{
+    return q->len - q->head;
+}
+
+/* ---- membership table ------------------------------------------------------ */
+
+static size_t slot_of(const struct pm_killbook *kb, pid_t pid)
+{
+    size_t h = (size_t)(uint32_t)pid * 2654435761u;
+    size_t i = h & (kb->cap - 1);
+    while (kb->tab[i].pid && kb->tab[i].pid != pid)
+        i = (i + 1) & (kb->cap - 1);
+    return i;
+}
+
+static struct member *lookup(const struct pm_killbook *kb, pid_t pid)
+{
+    if (pid <= 0)
+        return NULL;
+    size_t i = slot_of(kb, pid);
+    return kb->tab[i].pid ? &kb->tab[i] : NULL;
+}
+
+/* Was `pid` a member of the tree at run time t? */
+static struct member *member_at(const struct pm_killbook *kb, pid_t pid, int64_t t)
+{
+    struct member *m = lookup(kb, pid);
+    if (!m)
+        return NULL;
+    if (t < m->start_t - START_SLACK_NS)
+        return NULL;
+    if (m->exit_t != INT64_MAX && t > m->exit_t + EXIT_SLACK_NS)
+        return NULL;
+    return m;
+}
+
+/* Rebuild at `ncap`, forgetting members that exited long before `now`. */
+static int rehash(struct pm_killbook *kb, size_t ncap, int64_t now)
+{
+    struct member *old = kb->tab;
+    size_t ocap = kb->cap;
+    struct member *nt = calloc(ncap, sizeof(*nt));
+    if (!nt)
+        return -1;
+    kb->tab = nt;
+    kb->cap = ncap;
+    kb->used = 0;
+    for (size_t i = 0; i < ocap; i++) {
+        const struct member *m = &old[i];
+        if (!m->pid)
+            continue;
+        if (m->exit_t != INT64_MAX && m->exit_t + FORGET_NS < now)
+            continue;
+        kb->tab[slot_of(kb, m->pid)] = *m;
+        kb->used++;
+    }
+    free(old);
+    return 0;
+}
+
+static struct member *insert(struct pm_killbook *kb, pid_t pid, int64_t now)
+{
+    if ((kb->used + 1) * 2 > kb->cap) {
+        /* First try to make room by forgetting; grow only if that is not
+         * enough. */
+        if (rehash(kb, kb->cap, now) != 0)
+            return NULL;
+        if ((kb->used + 1) * 2 > kb->cap && rehash(kb, kb->cap * 2, now) != 0)
+            return NULL;
+    }
+    size_t i = slot_of(kb, pid);
+    if (!kb->tab[i].pid)
+        kb->used++;
+    memset(&kb->tab[i], 0, sizeof(kb->tab[i]));
+    kb->tab[i].pid = pid;
+    return &kb->tab[i];
+}
+
+/* ---- public ---------------------------------------------------------------- */
+
+struct pm_killbook *pm_killbook_new(int64_t hold_ns)
+{
+    struct pm_killbook *kb = calloc(1, sizeof(*kb));
+    if (!kb)
+        return NULL;
+    kb->hold_ns = hold_ns;
+    kb->cap = 256;
+    kb->tab = calloc(kb->cap, sizeof(*kb->tab));
+    if (!kb->tab) {
+        free(kb);
+        return NULL;
+    }
+    return kb;
+}
+
+void pm_killbook_free(struct pm_killbook *kb)
+{
+    if (!kb)
+        return;
+    free(kb->tab);
+    free(kb->held.v);
+    free(kb->ready.v);
+    free(kb);
+}
+
+int pm_killbook_wants(const struct pm_rec *r)
+{
+    if (r->type == PM_REC_PROC_EXIT)
+        return 1;
+    return r->type == PM_REC_EVENT && (r->u.ev.kind == PM_EV_SIGNAL || r->u.ev.kind == PM_EV_OOM_KILL);
+}
+
+void pm_killbook_note_start(struct pm_killbook *kb, const struct pm_proc_start_rec *s)
+{
+    struct member *m = lookup(kb, s->pid);
+    int64_t t = s->t_ns;
+    /* start_ns is when the process really began, if the platform knows;
+     * INT64_MIN (or 0 from a zeroed record) means it does not. */
+    if (s->start_ns != INT64_MIN && s->start_ns != 0 && s->start_ns < t)
+        t = s->start_ns;
+    if (m && (s->is_exec || m->exit_t == INT64_MAX))
+        return; /* exec or a repeated report: same incarnation */
+    m = insert(kb, s->pid, s->t_ns);
+    if (!m)
+        return;
+    m->start_t = t;
+    m->exit_t = INT64_MAX;
+}
+
+void pm_killbook_note_oom_count(struct pm_killbook *kb, int64_t t_ns, int64_t delta)
+{
+    if (delta <= 0)
+        return;
+    kb->oom_t[kb->noom % OOM_TIMES] = t_ns;
+    kb->noom++;
+}
+
+void pm_killbook_put(struct pm_killbook *kb, const struct pm_rec *r, int64_t now_ns)
+{
+    if (!pm_killbook_wants(r))
+        return;
+    if (r->type == PM_REC_PROC_EXIT) {
+        struct member *m = lookup(kb, r->u.exit.pid);
+        if (m && m->exit_t == INT64_MAX)
+            m->exit_t = r->u.exit.t_ns;
+    } else {
+        kb->st.events_in++;
+    }
+    q_push(&kb->held, r, now_ns + kb->hold_ns);
+}
+
+/* "code=N ..." at the start of a signal event's detail (tracefs.c). */
+static int detail_code(const char *d, int *code)
+{
+    return sscanf(d, "code=%d", code) == 1 ? 0 : -1;
+}
+
+static const struct sig_seen *sig_for(const struct member *m, int sig)
+{
+    for (int i = 0; m && i < m->nsig; i++)
+        if (m->sigs[i].sig == sig)
+            return &m->sigs[i];
+    return NULL;
+}
+
+/* Record an event against its member, and say in its detail whether the
+ * sender belongs to the tree. */
+static void attach(struct pm_killbook *kb, struct member *m, struct pm_event_rec *e)
+{
+    if (e->kind == PM_EV_OOM_KILL) {
+        if (!m->has_oom) {
+            m->has_oom = 1;
+            m->oom_t = e->t_ns;
+        }
+        return;
+    }
+    int code = 0;
+    detail_code(e->detail, &code);
+    int in_tree = member_at(kb, e->sender_pid, e->t_ns) != NULL;
+    size_t used = strnlen(e->detail, sizeof(e->detail));
+    snprintf(e->detail + used, sizeof(e->detail) - used, "; sender %s tree", in_tree ? "in" : "outside");
+    /* The first of several identical signals is the one that acted: later
+     * ones find it already pending. */
+    if (sig_for(m, e->signal) || m->nsig == MAX_SIGS)
+        return;
+    struct sig_seen *s = &m->sigs[m->nsig++];
+    s->sig = e->signal;
+    s->code = code;
+    s->t = e->t_ns;
+    s->sender = e->sender_pid;
+    s->sender_in_tree = in_tree;
+    pm_strlcpy(s->sender_comm, e->sender_comm, sizeof(s->sender_comm));
+}
+
+/* Does the member hold what explains an exit by `sig`?  A SI_KERNEL
+ * SIGKILL is not enough on its own: the OOM killer's mark_victim follows it
+ * by microseconds and may still be on its way. */
+static int explained(const struct member *m, int sig)
+{
+    if (!m)
+        return 0;
+    if (m->has_oom && sig == SIGKILL)
+        return 1;
+    const struct sig_seen *s = sig_for(m, sig);
+    return s && !(s->code == 0x80 && sig == SIGKILL);
+}
+
+static void set_cause(struct pm_proc_exit_rec *x, const char *cause, pid_t killer, const char *comm)
+{
+    pm_strlcpy(x->kill_cause, cause, sizeof(x->kill_cause));
+    x->killer_pid = killer;
+    pm_strlcpy(x->killer_comm, comm ? comm : "", sizeof(x->killer_comm));
+}
+
+static void decide(struct pm_killbook *kb, const struct member *m, struct pm_proc_exit_rec *x)
+{
+    if (x->signal == 0)
+        return;
+    kb->st.kills++;
+    const struct sig_seen *s = sig_for(m, x->signal);
+    if (m && m->has_oom && x->signal == SIGKILL) {
+        set_cause(x, "oom", 0, "oom-killer");
+    } else if (s && s->code > 0) {
+        /* SI_KERNEL (0x80) or a fault code (SEGV_MAPERR, BUS_ADRERR...). */
+        set_cause(x, "kernel", 0, "kernel");
+    } else if (s && s->sender == x->pid) {
+        set_cause(x, "self", s->sender, s->sender_comm);
+    } else if (s) {
+        set_cause(x, s->sender_in_tree ? "signal in-tree" : "signal outside-tree", s->sender, s->sender_comm);
+    } else {
+        int oom_near = 0;
+        for (int i = 0; i < kb->noom && i < OOM_TIMES; i++) {
+            int64_t d = kb->oom_t[i] - x->t_ns;
+            if (d < 0)
+                d = -d;
+            if (d <= OOM_COUNT_WINDOW_NS)
+                oom_near = 1;
+        }
+        if (oom_near && x->signal == SIGKILL)
+            set_cause(x, "oom (vmstat)", 0, "oom-killer");
+        else
+            set_cause(x, "unknown", 0, "");
+    }
+    if (strcmp(x->kill_cause, "unknown"))
+        kb->st.attributed++;
+}
+
+/* Move what can be decided from held to ready.  Events first, so that an
+ * exit held in the same pass sees the event that explains it. */
+static void process(struct pm_killbook *kb, int64_t now, int flush)
+{
+    struct queue keep = {0};
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = kb->held.head; i < kb->held.len; i++) {
+            struct held *h = &kb->held.v[i];
+            int is_exit = h->rec.type == PM_REC_PROC_EXIT;
+            if (is_exit != pass)
+                continue;
+            int expired = flush || now >= h->deadline;
+            if (!is_exit) {
+                struct pm_event_rec *e = &h->rec.u.ev;
+                struct member *m = member_at(kb, e->pid, e->t_ns);
+                if (m) {
+                    attach(kb, m, e);
+                    q_push(&kb->ready, &h->rec, 0);
+                    kb->st.events_stored++;
+                } else if (expired) {
+                    kb->st.events_dropped++;
+                } else {
+                    q_push(&keep, &h->rec, h->deadline);
+                }
+            } else {
+                struct pm_proc_exit_rec *x = &h->rec.u.exit;
+                struct member *m = lookup(kb, x->pid);
+                if (x->signal == 0 || expired || explained(m, x->signal)) {
+                    if (!x->kill_cause[0]) /* a platform may know better (macOS) */
+                        decide(kb, m, x);
+                    q_push(&kb->ready, &h->rec, 0);
+                } else {
+                    q_push(&keep, &h->rec, h->deadline);
+                }
+            }
+        }
+    }
+    free(kb->held.v);
+    kb->held = keep;
+}
+
+int pm_killbook_take(struct pm_killbook *kb, int64_t now_ns, int flush, struct pm_rec *out)
+{
+    if (q_size(&kb->ready) == 0 && q_size(&kb->held) > 0)
+        process(kb, now_ns, flush);
+    if (q_size(&kb->ready) == 0)
+        return 0;
+    *out = kb->ready.v[kb->ready.head++].rec;
+    return 1;
+}
+
+void pm_killbook_stats(const struct pm_killbook *kb, struct pm_killbook_stats *st)
+{
+    *st = kb->st;
+}

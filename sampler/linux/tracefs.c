@@ -1,0 +1,651 @@
+/*
+ * Kill attribution from a private tracefs instance (see tracefs.h).
+ *
+ * Measured on kernel 6.18 (tests/fixtures/tracefs/): an OOM kill shows as a
+ * signal_generate with sig=9 code=128 whose header task is the allocating
+ * process, followed ~2 us later by mark_victim for the same pid.  A segfault
+ * is signal_generate with code>0 (SEGV_MAPERR=1) sent by the victim itself;
+ * abort() and `kill $$` are code<=0 from the victim itself.
+ */
+#include "tracefs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Signals whose default action ends the process.  SIGPROF and SIGVTALRM are
+ * left out: profilers send them hundreds of times a second system-wide, and
+ * a process killed by one is rare enough to be reported as "unknown".
+ * Real-time signals are left out for the same reason (glibc uses 32/33).
+ * result!=1 drops signals the target ignores (TRACE_SIGNAL_IGNORED). */
+#define PM_KSIG_FILTER                                                                      \
+    "(sig==1||sig==2||sig==3||sig==4||sig==5||sig==6||sig==7||sig==8||sig==9||sig==10||"   \
+    "sig==11||sig==12||sig==13||sig==14||sig==15||sig==16||sig==24||sig==25||sig==29||"    \
+    "sig==30||sig==31)&&result!=1"
+
+#define KSIG_BUF 65536
+
+struct pm_ksig {
+    int fd;
+    char dir[128];          /* the instance directory */
+    int have_oom;           /* mark_victim enabled */
+    int64_t lost, garbled;
+    size_t used;            /* bytes of an incomplete line at the start of buf */
+    char buf[KSIG_BUF];
+};
+
+/* ---- parsing ------------------------------------------------------------ */
+
+/* Parse a decimal integer (optional '-') in [p, end).  Returns the char
+ * after it, or NULL when there is no digit.  Saturates instead of
+ * overflowing. */
+static const char *parse_ll(const char *p, const char *end, long long *v)
+{
+    int neg = 0;
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (p >= end || *p < '0' || *p > '9')
+        return NULL;
+    long long x = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+        int d = *p - '0';
+        x = x > (LLONG_MAX - d) / 10 ? LLONG_MAX : x * 10 + d;
+        p++;
+    }
+    *v = neg ? -x : x;
+    return p;
+}
+
+/* The last occurrence of needle in [p, end), or NULL. */
+static const char *rfind(const char *p, const char *end, const char *needle)
+{
+    size_t n = strlen(needle);
+    if ((size_t)(end - p) < n)
+        return NULL;
+    for (const char *q = end - n; q >= p; q--)
+        if (!memcmp(q, needle, n))
+            return q;
+    return NULL;
+}
+
+static const char *find(const char *p, const char *end, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *q = p; q + n <= end; q++)
+        if (!memcmp(q, needle, n))
+            return q;
+    return NULL;
+}
+
+static void copy_span(char *dst, size_t cap, const char *a, const char *b)
+{
+    size_t n = (size_t)(b - a);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, a, n);
+    dst[n] = '\0';
+}
+
+/* "key=<int>" at p; returns the position after the number or NULL. */
+static const char *key_int(const char *p, const char *end, const char *key, long long *v)
+{
+    size_t n = strlen(key);
+    if ((size_t)(end - p) < n || memcmp(p, key, n))
+        return NULL;
+    return parse_ll(p + n, end, v);
+}
+
+/*
+ * The header, parsed from the right because a comm may contain anything
+ * (spaces, dashes, brackets):
+ *   "<comm>-<tid> [(<tgid>)] [<cpu>] <flags> <secs>.<frac>"
+ * hdr_end points at the ':' that ends the timestamp.
+ */
+static int parse_header(const char *line, const char *hdr_end, struct pm_ksig_event *ev)
+{
+    const char *q = hdr_end;
+    /* timestamp */
+    const char *ts_end = q;
+    while (q > line && ((q[-1] >= '0' && q[-1] <= '9') || q[-1] == '.'))
+        q--;
+    if (q == ts_end)
+        return -1;
+    long long secs = 0, frac = 0;
+    const char *dot = memchr(q, '.', (size_t)(ts_end - q));
+    if (!parse_ll(q, dot ? dot : ts_end, &secs))
+        return -1;
+    int64_t frac_ns = 0;
+    if (dot) {
+        int digits = 0;
+        for (const char *f = dot + 1; f < ts_end && digits < 9; f++, digits++)
+            frac = frac * 10 + (*f - '0');
+        frac_ns = frac;
+        for (; digits < 9; digits++)
+            frac_ns *= 10;
+    }
+    ev->ts_ns = (int64_t)secs * 1000000000 + frac_ns;
+    /* flags token ("d..1."), then the [cpu] field */
+    while (q > line && q[-1] == ' ')
+        q--;
+    while (q > line && q[-1] != ' ')
+        q--;
+    while (q > line && q[-1] == ' ')
+        q--;
+    if (q == line || q[-1] != ']')
+        return -1;
+    while (q > line && q[-1] != '[')
+        q--;
+    if (q == line)
+        return -1;
+    q--; /* at '[' */
+    while (q > line && q[-1] == ' ')
+        q--;
+    ev->sender_tgid = -1;
+    if (q > line && q[-1] == ')') {
+        const char *close = q - 1;
+        while (q > line && q[-1] != '(')
+            q--;
+        if (q == line)
+            return -1;
+        const char *num = q;
+        while (num < close && *num == ' ')
+            num++;
+        long long tg;
+        if (parse_ll(num, close, &tg))
+            ev->sender_tgid = (pid_t)tg; /* "(-----)": tgid unknown, stays -1 */
+        q--; /* at '(' */
+        while (q > line && q[-1] == ' ')
+            q--;
+    }
+    /* "<comm>-<tid>" */
+    const char *tid_end = q;
+    while (q > line && q[-1] >= '0' && q[-1] <= '9')
+        q--;
+    if (q == tid_end || q == line || q[-1] != '-')
+        return -1;
+    long long tid;
+    parse_ll(q, tid_end, &tid);
+    ev->sender_tid = (pid_t)tid;
+    const char *comm_end = q - 1;
+    const char *comm = line;
+    while (comm < comm_end && *comm == ' ')
+        comm++;
+    copy_span(ev->sender_comm, sizeof(ev->sender_comm), comm, comm_end);
+    return 0;
+}
+
+/* "sig=9 errno=0 code=0 comm=sleep pid=5909 grp=1 res=0"; comm may contain
+ * spaces, so pid/grp/res are found from the right. */
+static int parse_signal(const char *p, const char *end, struct pm_ksig_event *ev)
+{
+    long long v;
+    if (!(p = key_int(p, end, "sig=", &v)))
+        return -1;
+    ev->sig = (int)v;
+    if (!(p = key_int(p, end, " errno=", &v)))
+        return -1;
+    if (!(p = key_int(p, end, " code=", &v)))
+        return -1;
+    ev->code = (int)v;
+    if ((size_t)(end - p) < 6 || memcmp(p, " comm=", 6))
+        return -1;
+    const char *comm = p + 6;
+    const char *res = rfind(comm, end, " res=");
+    const char *grp = res ? rfind(comm, res, " grp=") : NULL;
+    const char *pid = grp ? rfind(comm, grp, " pid=") : NULL;
+    if (!pid)
+        return -1;
+    if (!parse_ll(res + 5, end, &v))
+        return -1;
+    ev->res = (int)v;
+    if (!parse_ll(grp + 5, res, &v))
+        return -1;
+    ev->grp = (int)v;
+    if (!parse_ll(pid + 5, grp, &v))
+        return -1;
+    ev->pid = (pid_t)v;
+    copy_span(ev->comm, sizeof(ev->comm), comm, pid);
+    return 0;
+}
+
+/* "pid=5998 comm=python3 total-vm=18620kB anon-rss=7936kB file-rss:..."
+ * (kernels before 4.x print only "pid=N"). */
+static int parse_victim(const char *p, const char *end, struct pm_ksig_event *ev)
+{
+    long long v;
+    if (!(p = key_int(p, end, "pid=", &v)))
+        return -1;
+    ev->pid = (pid_t)v;
+    if ((size_t)(end - p) < 6 || memcmp(p, " comm=", 6))
+        return 0;
+    const char *comm = p + 6;
+    const char *tvm = rfind(comm, end, " total-vm=");
+    if (!tvm) {
+        copy_span(ev->comm, sizeof(ev->comm), comm, end);
+        return 0;
+    }
+    copy_span(ev->comm, sizeof(ev->comm), comm, tvm);
+    if (parse_ll(tvm + 10, end, &v))
+        ev->total_vm_kb = v;
+    const char *anon = find(tvm, end, " anon-rss=");
+    if (anon && parse_ll(anon + 10, end, &v))
+        ev->anon_rss_kb = v;
+    return 0;
+}
+
+int pm_ksig_parse_line(const char *line, size_t len, struct pm_ksig_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->sender_tgid = -1;
+    const char *end = line + len;
+    while (end > line && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\0'))
+        end--;
+    const char *p = line;
+    while (p < end && *p == ' ')
+        p++;
+    if (p == end || *p == '#')
+        return 0;
+    if ((size_t)(end - p) > 4 && !memcmp(p, "CPU:", 4)) {
+        const char *lost = find(p, end, "[LOST ");
+        long long v;
+        if (lost && parse_ll(lost + 6, end, &v)) {
+            ev->kind = PM_KSIG_LOST;
+            ev->lost = v;
+        }
+        return 0;
+    }
+    /* The markers are longer than a comm (15 chars), so their first
+     * occurrence is the real one. */
+    static const char sig_mark[] = ": signal_generate: ";
+    static const char oom_mark[] = ": mark_victim: pid=";
+    const char *m = find(line, end, sig_mark);
+    if (m) {
+        if (parse_header(line, m, ev) || parse_signal(m + sizeof(sig_mark) - 1, end, ev))
+            return -1;
+        ev->kind = PM_KSIG_SIGNAL;
+        return 1;
+    }
+    m = find(line, end, oom_mark);
+    if (m) {
+        if (parse_header(line, m, ev) || parse_victim(m + 15, end, ev))
+            return -1;
+        ev->kind = PM_KSIG_OOM_VICTIM;
+        return 1;
+    }
+    return 0;
+}
+
+const char *pm_ksig_code_name(int code)
+{
+    switch (code) {
+    case 0: return "userspace kill";           /* SI_USER: kill(2) */
+    case 0x80: return "kernel";                /* SI_KERNEL: OOM killer, kernel kill */
+    case -1: return "userspace sigqueue";      /* SI_QUEUE */
+    case -2: return "timer";                   /* SI_TIMER */
+    case -3: return "mqueue";                  /* SI_MESGQ */
+    case -4: return "aio";                     /* SI_ASYNCIO */
+    case -5: return "sigio";                   /* SI_SIGIO */
+    case -6: return "userspace tgkill";        /* SI_TKILL: tgkill/tkill, raise, abort */
+    case -7: return "exec of another thread";  /* SI_DETHREAD */
+    case -8: return "async io";                /* SI_ASYNCNL */
+    default: return code > 0 ? "kernel fault" : "userspace";
+    }
+}
+
+int pm_ksig_to_rec(const struct pm_ksig_event *ev, int64_t run_start_mono_ns, struct pm_rec *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->type = PM_REC_EVENT;
+    struct pm_event_rec *e = &out->u.ev;
+    e->t_ns = ev->ts_ns - run_start_mono_ns;
+    e->pid = ev->pid;
+    pid_t sender = ev->sender_tgid > 0 ? ev->sender_tgid : ev->sender_tid;
+    switch (ev->kind) {
+    case PM_KSIG_SIGNAL:
+        e->kind = PM_EV_SIGNAL;
+        e->signal = ev->sig;
+        e->sender_pid = sender;
+        pm_strlcpy(e->sender_comm, ev->sender_comm, sizeof(e->sender_comm));
+        if (ev->sender_tgid > 0 && ev->sender_tid != ev->sender_tgid)
+            snprintf(e->detail, sizeof(e->detail), "code=%d %s (thread %d)", ev->code,
+                     pm_ksig_code_name(ev->code), (int)ev->sender_tid);
+        else
+            snprintf(e->detail, sizeof(e->detail), "code=%d %s", ev->code,
+                     pm_ksig_code_name(ev->code));
+        return 0;
+    case PM_KSIG_OOM_VICTIM:
+        e->kind = PM_EV_OOM_KILL;
+        e->signal = SIGKILL;
+        snprintf(e->detail, sizeof(e->detail),
+                 "kernel OOM killer; victim %.31s anon-rss %lld kB total-vm %lld kB; "
+                 "allocation by %.31s[%d]",
+                 ev->comm, (long long)ev->anon_rss_kb, (long long)ev->total_vm_kb,
+                 ev->sender_comm, (int)sender);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* ---- the live instance ----------------------------------------------------- */
+
+static const char *const tracefs_roots[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+
+const char *pm_ksig_tracefs_root(void)
+{
+    char p[PATH_MAX];
+    for (size_t i = 0; i < sizeof(tracefs_roots) / sizeof(tracefs_roots[0]); i++) {
+        snprintf(p, sizeof(p), "%s/instances", tracefs_roots[i]);
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            return tracefs_roots[i];
+    }
+    return NULL;
+}
+
+static int write_str(const char *dir, const char *rel, const char *val)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/%s", dir, rel);
+    int fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(val);
+    ssize_t w = write(fd, val, n);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return w == (ssize_t)n ? 0 : -1;
+}
+
+/* Disable our events and remove the instance directory.  rmdir fails with
+ * EBUSY while a trace_pipe of the instance is open, so callers close first. */
+static int remove_instance(const char *dir)
+{
+    write_str(dir, "events/signal/signal_generate/enable", "0");
+    write_str(dir, "events/oom/mark_victim/enable", "0");
+    write_str(dir, "tracing_on", "0");
+    return rmdir(dir);
+}
+
+/* Is `pid` a live process that started before `since` (so that it, and not
+ * a later process that reused the pid, made the instance)?  A dead pid, or
+ * one whose process is younger than the directory, means the instance is
+ * stale. */
+static int owner_alive(pid_t pid, const struct timespec *since)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 0;
+    char p[64];
+    snprintf(p, sizeof(p), "/proc/%d", (int)pid);
+    struct stat st;
+    if (stat(p, &st) != 0)
+        return 0;
+    if (since && (st.st_ctim.tv_sec > since->tv_sec + 1))
+        return 0;
+    return 1;
+}
+
+int pm_ksig_reap_stale(void)
+{
+    const char *root = pm_ksig_tracefs_root();
+    if (!root)
+        return 0;
+    char idir[128];
+    snprintf(idir, sizeof(idir), "%s/instances", root);
+    DIR *d = opendir(idir);
+    if (!d)
+        return 0;
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, "pressmon-", 9))
+            continue;
+        char *endp;
+        long pid = strtol(de->d_name + 9, &endp, 10);
+        if (*endp || pid <= 0 || pid == (long)getpid())
+            continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof(p), "%s/%s", idir, de->d_name);
+        struct stat st;
+        if (stat(p, &st) != 0)
+            continue;
+        if (owner_alive((pid_t)pid, &st.st_mtim))
+            continue;
+        if (remove_instance(p) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
+struct pm_ksig *pm_ksig_open(char *why, size_t whylen)
+{
+    const char *root = pm_ksig_tracefs_root();
+    if (!root && geteuid() == 0) {
+        /* Not mounted (this VM boots without it): mount it where the kernel
+         * documents it.  It stays mounted: other tools may start using it. */
+        if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+            root = pm_ksig_tracefs_root();
+        else {
+            snprintf(why, whylen, "tracefs is not mounted and mounting it on /sys/kernel/tracing failed: %s",
+                     strerror(errno));
+            return NULL;
+        }
+    }
+    if (!root) {
+        if (geteuid() != 0)
+            snprintf(why, whylen, "reading kernel signal events needs root (tracefs); pressmon runs as uid %d",
+                     (int)geteuid());
+        else
+            snprintf(why, whylen, "tracefs is not available (kernel without CONFIG_TRACING?)");
+        return NULL;
+    }
+    pm_ksig_reap_stale();
+
+    struct pm_ksig *k = calloc(1, sizeof(*k));
+    if (!k) {
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    k->fd = -1;
+    snprintf(k->dir, sizeof(k->dir), "%s/instances/pressmon-%d", root, (int)getpid());
+    int rc = mkdir(k->dir, 0700);
+    if (rc != 0 && errno == EEXIST) {
+        /* Ours by pid but not by us: left by a dead pressmon whose pid we got. */
+        remove_instance(k->dir);
+        rc = mkdir(k->dir, 0700);
+    }
+    if (rc != 0) {
+        int e = errno;
+        if (e == EACCES || e == EPERM)
+            snprintf(why, whylen, "cannot create tracefs instance %s: %s (run pressmon as root)", k->dir,
+                     strerror(e));
+        else
+            snprintf(why, whylen, "cannot create tracefs instance %s: %s", k->dir, strerror(e));
+        free(k);
+        return NULL;
+    }
+    /* Small buffers: a few hundred fatal signals per second at most, read
+     * within 100 ms; buffer_percent 0 makes poll wake on the first line. */
+    write_str(k->dir, "buffer_size_kb", "256");
+    write_str(k->dir, "buffer_percent", "0");
+    if (write_str(k->dir, "trace_clock", "mono") != 0) {
+        snprintf(why, whylen, "cannot set the trace clock of %s to mono: %s", k->dir, strerror(errno));
+        goto fail;
+    }
+    write_str(k->dir, "options/record-tgid", "1"); /* sender's process id, not only its thread */
+    if (write_str(k->dir, "events/signal/signal_generate/filter", PM_KSIG_FILTER) != 0 ||
+        write_str(k->dir, "events/signal/signal_generate/enable", "1") != 0) {
+        snprintf(why, whylen, "cannot enable signal/signal_generate in %s: %s", k->dir, strerror(errno));
+        goto fail;
+    }
+    k->have_oom = write_str(k->dir, "events/oom/mark_victim/enable", "1") == 0;
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/trace_pipe", k->dir);
+    k->fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (k->fd < 0) {
+        snprintf(why, whylen, "cannot open %s: %s", p, strerror(errno));
+        goto fail;
+    }
+    return k;
+fail:
+    remove_instance(k->dir);
+    free(k);
+    return NULL;
+}
+
+int pm_ksig_fd(const struct pm_ksig *k)
+{
+    return k ? k->fd : -1;
+}
+
+int64_t pm_ksig_lost(const struct pm_ksig *k)
+{
+    return k ? k->lost : 0;
+}
+
+int64_t pm_ksig_garbled(const struct pm_ksig *k)
+{
+    return k ? k->garbled : 0;
+}
+
+/* Append "; cgroup <path>" of the OOM victim (its memory cgroup on v1, its
+ * unified cgroup on v2) if the process can still be read. */
+static void add_cgroup(struct pm_event_rec *e)
+{
+    char p[64], buf[2048];
+    snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)e->pid);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    const char *path = NULL;
+    size_t plen = 0;
+    for (char *line = buf; line && *line;) {
+        char *nl = strchr(line, '\n');
+        size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+        const char *c1 = memchr(line, ':', ll);
+        const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - line)) : NULL;
+        if (c2) {
+            int is_mem = (size_t)(c2 - c1 - 1) == 6 && !memcmp(c1 + 1, "memory", 6);
+            int is_v2 = c2 == c1 + 1 && line[0] == '0';
+            if (is_mem || (is_v2 && !path)) {
+                path = c2 + 1;
+                plen = ll - (size_t)(c2 + 1 - line);
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    size_t used = strlen(e->detail);
+    if (path && used + 10 < sizeof(e->detail))
+        snprintf(e->detail + used, sizeof(e->detail) - used, "; cgroup %.*s", (int)plen, path);
+}
+
+/* The trace prints "<...>" when the sender's comm was not in the kernel's
+ * saved_cmdlines cache yet (a process that had just exec'd): read it from
+ * /proc while the sender is most likely still there. */
+static void fill_unknown_comm(struct pm_event_rec *e)
+{
+    if (strcmp(e->sender_comm, "<...>") || e->sender_pid <= 0)
+        return;
+    char p[64], buf[PM_COMM_MAX];
+    snprintf(p, sizeof(p), "/proc/%d/comm", (int)e->sender_pid);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    while (n > 0 && buf[n - 1] == '\n')
+        n--;
+    buf[n] = '\0';
+    pm_strlcpy(e->sender_comm, buf, sizeof(e->sender_comm));
+}
+
+static void handle_line(struct pm_ksig *k, const char *line, size_t len, int64_t start,
+                        struct pm_ring *out, int *pushed)
+{
+    struct pm_ksig_event ev;
+    int r = pm_ksig_parse_line(line, len, &ev);
+    if (r < 0) {
+        k->garbled++;
+        return;
+    }
+    if (ev.kind == PM_KSIG_LOST) {
+        k->lost += ev.lost;
+        return;
+    }
+    if (r == 0)
+        return;
+    struct pm_rec *rec = pm_ring_reserve(out);
+    if (!rec)
+        return; /* counted as dropped by the ring */
+    pm_ksig_to_rec(&ev, start, rec);
+    if (ev.kind == PM_KSIG_OOM_VICTIM)
+        add_cgroup(&rec->u.ev);
+    else
+        fill_unknown_comm(&rec->u.ev);
+    pm_ring_commit(out);
+    (*pushed)++;
+}
+
+int pm_ksig_drain(struct pm_ksig *k, int64_t run_start_mono_ns, struct pm_ring *out)
+{
+    if (!k || k->fd < 0)
+        return 0;
+    int pushed = 0;
+    for (;;) {
+        ssize_t n = read(k->fd, k->buf + k->used, sizeof(k->buf) - k->used);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        size_t total = k->used + (size_t)n;
+        size_t start = 0;
+        for (size_t i = k->used; i < total; i++) {
+            if (k->buf[i] != '\n')
+                continue;
+            handle_line(k, k->buf + start, i - start, run_start_mono_ns, out, &pushed);
+            start = i + 1;
+        }
+        if (start == 0 && total == sizeof(k->buf)) {
+            k->garbled++; /* a 64 KiB line is not a trace line: drop it */
+            k->used = 0;
+            continue;
+        }
+        memmove(k->buf, k->buf + start, total - start);
+        k->used = total - start;
+    }
+    return pushed;
+}
+
+void pm_ksig_close(struct pm_ksig *k)
+{
+    if (!k)
+        return;
+    if (k->fd >= 0)
+        close(k->fd);
+    remove_instance(k->dir);
+    free(k);
+}

@@ -1,0 +1,23 @@
+#!/bin/sh
+# No tracefs instance is left behind: not after a normal exit, and not after
+# pressmon is killed with SIGKILL and run again.  Needs root (tracefs).
+set -u
+: "${PRESSMON:?set PRESSMON to the pressmon binary}"
+[ "$(id -u)" = 0 ] || { echo "tracefs needs root; running as uid $(id -u)" >&2; exit 77; }
+d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
+"$PRESSMON" record --quiet --db "$d/t.db" -- true || { echo "FAIL: record true" >&2; exit 1; }
+I=/sys/kernel/tracing/instances
+[ -d $I ] || I=/sys/kernel/debug/tracing/instances
+ls $I | grep -q "^pressmon-" && { echo "FAIL: instance left after a normal exit: $(ls $I)" >&2; exit 1; }
+"$PRESSMON" record --quiet --db "$d/t.db" -- sleep 30 &
+p=$!
+i=0; while [ ! -d $I/pressmon-$p ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ -d $I/pressmon-$p ] || { echo "FAIL: pressmon did not create $I/pressmon-$p" >&2; kill $p; exit 1; }
+c=$(pgrep -P $p)
+kill -9 $p; wait $p 2>/dev/null
+[ -n "$c" ] && kill $c 2>/dev/null   # the orphaned `sleep 30`, by its pid
+[ -d $I/pressmon-$p ] || { echo "FAIL: the instance vanished by itself?" >&2; exit 1; }
+"$PRESSMON" record --quiet --db "$d/t.db" -- true
+[ -d $I/pressmon-$p ] && { echo "FAIL: stale $I/pressmon-$p not removed by the next run" >&2; exit 1; }
+ls $I | grep -q "^pressmon-" && { echo "FAIL: instances left: $(ls $I)" >&2; exit 1; }
+echo ok
