@@ -714,7 +714,8 @@ int cmd_record(int argc, char **argv)
     if (live) {
         struct pm_live_end le = {.has_exit = have_status, .exit_code = re.exit_code, .signal = re.signal,
                                  .duration_ns = re.duration_ns, .samples = re.samples,
-                                 .missed_ticks = re.missed_ticks};
+                                 .missed_ticks = re.missed_ticks, .db = pm_store_db(st),
+                                 .run_id = run_id};
         uint64_t unsent = 0;
         pm_live_set_end(live, &le);
         if (pm_live_finish(live, &unsent) < 0 && !o.quiet)

@@ -27,6 +27,8 @@ struct pm_live {
     char run_id[32];
     struct pm_xrun run; /* for the summary */
     int has_end;
+    sqlite3 *end_db; /* pm_live_end.db */
+    int64_t end_run_id;
 
     pthread_t thread;
     pthread_mutex_t mu;
@@ -190,6 +192,8 @@ void pm_live_set_end(struct pm_live *lv, const struct pm_live_end *end)
         return;
     pthread_mutex_lock(&lv->mu);
     lv->has_end = 1;
+    lv->end_db = end->db;
+    lv->end_run_id = end->run_id;
     lv->run.has_exit = end->has_exit;
     lv->run.exit_code = end->exit_code;
     lv->run.signal = end->signal;
@@ -296,7 +300,14 @@ static void *live_main(void *arg)
     if (has_end && now_mono() <= lv->deadline) {
         char err[256];
         pm_batch_clear(&lv->batch);
-        if (pm_src_summary_points(NULL, &lv->run, &lv->batch, err, sizeof err) == 0)
+        struct pm_xrun run;
+        int ok;
+        if (lv->end_db && pm_src_run(lv->end_db, lv->end_run_id, &run, err, sizeof err) == 0)
+            ok = pm_src_kill_points(lv->end_db, &run, &lv->batch, err, sizeof err) >= 0 &&
+                 pm_src_summary_points(lv->end_db, &run, &lv->batch, err, sizeof err) == 0;
+        else
+            ok = pm_src_summary_points(NULL, &lv->run, &lv->batch, err, sizeof err) == 0;
+        if (ok)
             send_batch(lv, 0);
     }
     return NULL;

@@ -45,6 +45,11 @@ struct pm_live_end {
     int has_exit, exit_code, signal; /* the child's status */
     int64_t duration_ns;
     int64_t samples, missed_ticks;
+    /* Optional: the finished run in the database.  Then the end-of-run
+     * summary and the kill events are read from it, exactly as
+     * `pressmon push` sends them (the fields above are then unused). */
+    sqlite3 *db;
+    int64_t run_id;
 };
 
 struct pm_live;

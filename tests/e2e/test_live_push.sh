@@ -27,9 +27,12 @@ rec() { # expected-exit, push url, then the child's shell script
 }
 
 # Live to VictoriaMetrics and to Prometheus: everything arrives.
-rec 3 "$VM/api/v1/write" 'sleep 1.5; exit 3'
+# A kill inside the tree: its annotation series and the summary come from the database at the end.
+rec 3 "$VM/api/v1/write" 'sleep 5 & sleep 0.5; kill -9 $!; sleep 1; exit 3'
 $CHECK vm "$VM" "$DB" "$RUN" > "$E2E/check.out" || { cat "$E2E/check.out"; exit 1; }
+cat "$E2E/check.out"
 grep -q "all .* samples match" "$E2E/check.out"
+grep -q "victoria-metrics: 1 kill event(s)" "$E2E/check.out" || e2e_fail "the kill was not pushed live"
 rec 0 "$PROM/api/v1/write" 'sleep 1.5'
 $CHECK prom "$PROM" "$DB" "$RUN"
 
