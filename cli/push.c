@@ -148,7 +148,7 @@ int cmd_push(int argc, char **argv)
         pm_strlcpy(uid, run.uid, sizeof uid);
     enum pm_proto proto = po.proto ? po.proto : pm_proto_infer(url);
     if (pm_push_run(pm_store_db(st), run_id, url, &po, &stats, err, sizeof err) < 0) {
-        pm_err("push of run %s failed after %llu requests: %s", uid,
+        pm_err("push of run %s failed (%llu requests accepted before): %s", uid,
                (unsigned long long)stats.requests, err);
         goto done;
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Read a pushed run back from a real server and compare it with SQLite.
 
-    check.py prom|vm|influx|pgw SERVER_URL DB RUN_UID [--influx-vm] [--min-rows N]
+    check.py prom|vm|influx|pgw SERVER_URL DB RUN_UID [--influx-vm]
+    check.py csv|jsonl EXPORT_FILE DB RUN_UID
 
 The expected values are computed here from the database alone (the
 `metrics` catalog table and the `samples` rows), independently of the C
@@ -63,6 +64,7 @@ def expected(db, uid):
                       " ('signal','oom_kill','memory_kill','codesign_kill')", (rid,)).fetchall()
     meta = dict(rid=rid, started=started, label=label, host=host, outcome=outcome,
                 exit_code=exit_code, signal=sig, nrows=len(rows), names={"pressmon_" + m[1] for m in cat},
+                prom_order=[m[1] for m in cat],
                 kills=[(started + k[0], k[1], k[2]) for k in kills])
     return exp, meta
 
@@ -213,6 +215,34 @@ def check():
             fail("pushgateway: pressmon_run_kills %r, expected %d" % (kills, len(meta["kills"])))
         meta["kills"] = []
         check_points(points, meta, "pushgateway")
+    elif kind == "csv":
+        import csv
+        rows = list(csv.reader(open(url, newline="")))
+        want_header = ["run_id", "time_ns"] + ["pressmon_" + m for m in meta["prom_order"]]
+        if rows[0] != want_header:
+            fail("csv header %r, expected %r" % (rows[0][:5], want_header[:5]))
+        if len(rows) - 1 != meta["nrows"]:
+            fail("csv has %d rows, the run %d samples" % (len(rows) - 1, meta["nrows"]))
+        got = {}
+        for r in rows[1:]:
+            if r[0] != uid:
+                fail("csv run_id %r" % r[0])
+            for name, cell in zip(rows[0][2:], r[2:]):
+                if cell != "":
+                    got[(name, int(r[1]))] = float(cell)
+        compare(exp, got, 1, "export csv (ns)")
+    elif kind == "jsonl":
+        got, points = {}, []
+        for line in open(url):
+            o = json.loads(line)
+            if o["type"] == "sample":
+                check_labels(o["labels"], meta, uid, "export jsonl")
+                for k, v in o["metrics"].items():
+                    got[("pressmon_" + k, o["time_ns"])] = float(v)
+            else:
+                points.append(("pressmon_" + o["name"], o["labels"], o["time_ns"] // 10**6, float(o["value"])))
+        compare(exp, got, 1, "export jsonl (ns)")
+        check_points(points, meta, "export jsonl")
     else:
         fail("unknown kind " + kind)
 
