@@ -105,6 +105,9 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
  * -1 when the event source is gone (the thread then only sleeps). */
 int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms);
 
+/* Any thread: make a pm_tree_events wait return now (used to stop). */
+void pm_tree_wake(struct pm_tree *t);
+
 /* Sampler thread: refresh membership if the platform needs polling, and
  * push one PROC_SAMPLE per member whose values changed, PROC_START for new
  * members and PROC_EXIT for vanished ones. */

@@ -59,6 +59,8 @@ struct pm_recorder {
     int npending;
     int64_t last_progress;
     int64_t prev_sys_t;
+    pthread_mutex_t wlock;     /* with wcond: lets stop wake the writer at once */
+    pthread_cond_t wcond;
     struct pm_killbook *kb;    /* kill attribution: holds exits and kill events */
 };
 
@@ -145,7 +147,7 @@ static void *event_main(void *arg)
 {
     struct pm_recorder *r = arg;
     while (!atomic_load(&r->stop_event))
-        pm_tree_events(r->o.tree, &r->ring_event, 100);
+        pm_tree_events(r->o.tree, &r->ring_event, 250);
     /* Exits that happened just before the stop are still in the socket. */
     pm_tree_events(r->o.tree, &r->ring_event, 20);
     return NULL;
@@ -344,11 +346,22 @@ static void drain(struct pm_recorder *r, int final)
 static void *writer_main(void *arg)
 {
     struct pm_recorder *r = arg;
+    pthread_mutex_lock(&r->wlock);
     while (!atomic_load(&r->stop_writer)) {
-        struct timespec ts = {r->o.commit_ns / 1000000000, r->o.commit_ns % 1000000000};
-        nanosleep(&ts, NULL);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t ns = ts.tv_nsec + r->o.commit_ns;
+        ts.tv_sec += ns / 1000000000;
+        ts.tv_nsec = ns % 1000000000;
+        /* woken early only by pm_recorder_stop */
+        pthread_cond_timedwait(&r->wcond, &r->wlock, &ts);
+        if (atomic_load(&r->stop_writer))
+            break;
+        pthread_mutex_unlock(&r->wlock);
         drain(r, 0);
+        pthread_mutex_lock(&r->wlock);
     }
+    pthread_mutex_unlock(&r->wlock);
     return NULL;
 }
 
@@ -362,6 +375,8 @@ struct pm_recorder *pm_recorder_start(const struct pm_recorder_opts *o, char *er
         return NULL;
     }
     r->o = *o;
+    pthread_mutex_init(&r->wlock, NULL);
+    pthread_cond_init(&r->wcond, NULL);
     if (r->o.commit_ns <= 0)
         r->o.commit_ns = 250000000;
     if (r->o.gap_ticks <= 0)
@@ -442,10 +457,14 @@ void pm_recorder_stop(struct pm_recorder *r, struct pm_recorder_result *res)
     }
     if (r->started_event) {
         atomic_store(&r->stop_event, 1);
+        pm_tree_wake(r->o.tree);
         pthread_join(r->th_event, NULL);
     }
     if (r->started_writer) {
+        pthread_mutex_lock(&r->wlock);
         atomic_store(&r->stop_writer, 1);
+        pthread_cond_signal(&r->wcond);
+        pthread_mutex_unlock(&r->wlock);
         pthread_join(r->th_writer, NULL);
     }
     drain(r, 1);

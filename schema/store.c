@@ -88,9 +88,45 @@ static int exec(struct pm_store *st, const char *sql)
 /* The catalog rows and the rate view are derived from sampler/catalog.h:
  * rewritten whenever a writer opens the database, so they always match
  * the binary that writes the samples. */
+/* FNV-1a over every catalog string and number: changes when any metric
+ * does. */
+static void catalog_fingerprint(char *out, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+#define MIX(str)                                                     \
+    for (const char *c_ = (str); *c_; c_++)                          \
+        h = (h ^ (unsigned char)*c_) * 1099511628211ULL;            \
+    h = (h ^ 0xff) * 1099511628211ULL
+    for (int scope = PM_SCOPE_SYSTEM; scope <= PM_SCOPE_PROCESS; scope++) {
+        int n;
+        const struct pm_metric *c = pm_catalog((enum pm_scope)scope, &n);
+        for (int i = 0; i < n; i++) {
+            char num[64];
+            snprintf(num, sizeof(num), "%lld/%d/%u", (long long)c[i].scale, (int)c[i].kind, c[i].flags);
+            MIX(c[i].column);
+            MIX(c[i].prom);
+            MIX(c[i].unit);
+            MIX(c[i].help);
+            MIX(num);
+        }
+    }
+#undef MIX
+    snprintf(out, len, "%016llx", (unsigned long long)h);
+}
+
 static int refresh_catalog(struct pm_store *st)
 {
     sqlite3_stmt *s;
+    char fp[32];
+    catalog_fingerprint(fp, sizeof(fp));
+    if (sqlite3_prepare_v2(st->db, "SELECT value = ?1 FROM pressmon_meta WHERE key = 'catalog'", -1, &s, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
+        int same = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+        if (same)
+            return 0;
+    }
     if (sqlite3_prepare_v2(st->db,
                            "INSERT OR REPLACE INTO metrics(name, scope, position, unit, scale, kind,"
                            " prom_name, pressure, lower_is_worse, help) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -141,7 +177,15 @@ static int refresh_catalog(struct pm_store *st)
     }
     snprintf(sql + off, sizeof(sql) - off,
              " FROM samples WINDOW w AS (PARTITION BY run_id ORDER BY t_ns);");
-    return exec(st, sql);
+    if (exec(st, sql) < 0)
+        return -1;
+    if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO pressmon_meta(key, value) VALUES ('catalog', ?)", -1, &s,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(s);
+    return rc;
 }
 
 /* Apply the migrations newer than `from`; the caller holds the write

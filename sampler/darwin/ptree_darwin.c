@@ -489,6 +489,11 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     }
     memset(t->hash, 0xff, HASH_SIZE * sizeof(*t->hash)); /* -1: empty */
     t->kq = kqueue();
+    if (t->kq >= 0) {
+        struct kevent64_s wake;
+        EV_SET64(&wake, 0x504d /* PM_WAKE_IDENT */, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, 0, 0, 0);
+        kevent64(t->kq, &wake, 1, NULL, 0, 0, NULL);
+    }
     if (t->kq < 0) {
         snprintf(err, errlen, "kqueue: %s", strerror(errno));
         pm_tree_close(t);
@@ -567,6 +572,7 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
             on_proc_event(t, out, &evs[i]);
         else if (evs[i].filter == EVFILT_READ && (int)evs[i].ident == t->log_fd)
             drain_log(t);
+        /* EVFILT_USER: pm_tree_wake, nothing to do but return */
     }
     int64_t now = pm_mono_ns();
     if (now - t->last_sweep >= SWEEP_NS && atomic_load(&t->alive) > 0) {
@@ -724,4 +730,13 @@ const char *pm_tree_attribution(struct pm_tree *t)
     if (t->log_pid > 0 || t->log_fd >= 0)
         return "on (kqueue exit details + log stream)";
     return "partial: kqueue exit details only (log stream unavailable: needs an admin user)";
+}
+
+/* The event thread's kevent wait ends at once on this user event. */
+#define PM_WAKE_IDENT 0x504d
+void pm_tree_wake(struct pm_tree *t)
+{
+    struct kevent64_s ev;
+    EV_SET64(&ev, PM_WAKE_IDENT, EVFILT_USER, 0, NOTE_TRIGGER, 0, 0, 0, 0);
+    kevent64(t->kq, &ev, 1, NULL, 0, 0, NULL);
 }

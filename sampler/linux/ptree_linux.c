@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -76,6 +77,7 @@ struct pm_tree {
     long page_kb;
     _Atomic int use_connector;
     int nl_fd;
+    int wake_fd;               /* eventfd: pm_tree_wake ends a pm_tree_events wait */
     int root_exec_seen;        /* event thread: the connector saw the root exec or exit */
     int64_t confirm_deadline;
     char mechanism[160];
@@ -447,6 +449,7 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     t->page_kb = sysconf(_SC_PAGESIZE) / 1024;
     t->proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     t->nl_fd = -1;
+    t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
     char why[256] = "";
     t->nl_fd = cn_open(why, sizeof(why));
@@ -489,25 +492,33 @@ static void connector_give_up(struct pm_tree *t, const char *why)
 
 int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
 {
-    if (!atomic_load_explicit(&t->use_connector, memory_order_acquire) && t->ksig) {
-        /* No connector: the signal events are the only source to wait on. */
-        struct pollfd kp = {.fd = pm_ksig_fd(t->ksig), .events = POLLIN};
-        if (poll(&kp, 1, timeout_ms) > 0)
-            pm_ksig_drain(t->ksig, t->run_start, out);
-        return 0;
+    /* Every source of the event thread, plus the wake eventfd that lets a
+     * stop end the wait at once. */
+    int connector = atomic_load_explicit(&t->use_connector, memory_order_acquire);
+    struct pollfd p[3];
+    int n = 0, i_wake = n++, i_ksig = -1, i_nl = -1;
+    p[i_wake] = (struct pollfd){.fd = t->wake_fd, .events = POLLIN};
+    if (t->ksig) {
+        i_ksig = n++;
+        p[i_ksig] = (struct pollfd){.fd = pm_ksig_fd(t->ksig), .events = POLLIN};
     }
-    if (!atomic_load_explicit(&t->use_connector, memory_order_acquire)) {
-        struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
-        nanosleep(&ts, NULL);
-        return -1;
+    if (connector) {
+        i_nl = n++;
+        p[i_nl] = (struct pollfd){.fd = t->nl_fd, .events = POLLIN};
+        if (t->confirm_deadline == 0)
+            t->confirm_deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)CONFIRM_MS * 1000000;
     }
-    if (t->confirm_deadline == 0)
-        t->confirm_deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)CONFIRM_MS * 1000000;
-    struct pollfd p[2] = {{.fd = t->nl_fd, .events = POLLIN}, {.fd = pm_ksig_fd(t->ksig), .events = POLLIN}};
-    int r = poll(p, t->ksig ? 2 : 1, timeout_ms);
-    if (r > 0 && t->ksig && p[1].revents)
+    int r = poll(p, (nfds_t)n, timeout_ms);
+    if (r > 0 && p[i_wake].revents) {
+        uint64_t v;
+        if (read(t->wake_fd, &v, sizeof(v)) < 0) { /* nothing to do */
+        }
+    }
+    if (r > 0 && i_ksig >= 0 && p[i_ksig].revents)
         pm_ksig_drain(t->ksig, t->run_start, out);
-    if (r > 0 && p[0].revents && cn_drain(t, out) < 0) {
+    if (!connector)
+        return t->ksig ? 0 : -1;
+    if (r > 0 && p[i_nl].revents && cn_drain(t, out) < 0) {
         connector_give_up(t, "proc connector socket failed");
         return -1;
     }
@@ -516,6 +527,13 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
         return -1;
     }
     return 0;
+}
+
+void pm_tree_wake(struct pm_tree *t)
+{
+    uint64_t one = 1;
+    if (write(t->wake_fd, &one, sizeof(one)) < 0) { /* eventfd cannot be full here */
+    }
 }
 
 const char *pm_tree_mechanism(struct pm_tree *t)

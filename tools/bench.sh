@@ -1,0 +1,17 @@
+#!/bin/sh
+# make bench: every benchmark, one after another, printing figures.
+# Record them in docs/BENCHMARKS.md with the command that produced them.
+set -eu
+B=${1:-build}
+echo "== record (bench/record.sh)"
+bench/record.sh "$B/pressmon"
+echo
+echo "== diff ($B/bench/bench_diff)"
+"$B/bench/bench_diff"
+if [ "$(id -u)" = 0 ]; then
+    echo
+    echo "== attribution (bench/attribution.sh)"
+    bench/attribution.sh "$B/pressmon"
+else
+    echo "(attribution benchmark skipped: needs root for tracefs)"
+fi
