@@ -85,6 +85,18 @@ static int cmd_gen(const char *db, double seconds, double hz, const char *label,
             fprintf(stderr, "bench_push: %s\n", pm_store_errmsg(st));
             return 1;
         }
+        if (i == n / 3) {
+            /* A late tick followed closely by the next one: two samples in
+             * one millisecond, which export must not turn into two values
+             * for one ms timestamp. */
+            int64_t wall = started + i * interval;
+            int64_t extra = i * interval + (999999 - wall % 1000000) / 2 + 1;
+            synth(&r, i + 1, extra);
+            if (pm_store_put_sys(st, run, &r) < 0) {
+                fprintf(stderr, "bench_push: %s\n", pm_store_errmsg(st));
+                return 1;
+            }
+        }
         if (i % 20000 == 19999) {
             pm_store_commit(st);
             pm_store_begin(st);

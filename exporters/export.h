@@ -115,12 +115,21 @@ size_t pm_batch_samples(const struct pm_batch *b); /* values + points */
  * Feed every row of a run in order, even the ones that are not sent. */
 struct pm_cumul {
     double total[PM_SYS_N];
+    int64_t last_ms; /* pm_cumul_keep */
 };
 /* Stored integers of one sample -> base-unit values with counters made
  * cumulative.  `present` in, values out for the present ones; a counter
  * absent in the first sample is 0 from then on (the run's start). */
 void pm_cumul_row(struct pm_cumul *c, uint64_t present, const int64_t *stored, double *out,
                   uint64_t *out_present, int first);
+
+/* Prometheus and VictoriaMetrics keep ms: two samples of a run in the same
+ * millisecond (a late tick followed by an on-time one) would be two values
+ * for one timestamp, which Prometheus refuses.  Returns 0 for a row that
+ * must be skipped for that reason (its counter deltas are already in the
+ * totals, so nothing is lost from counters), 1 to send it.  Call after
+ * pm_cumul_row, for every row in order; `first` as there. */
+int pm_cumul_keep(struct pm_cumul *c, int64_t ts_ns, int first);
 
 /* Signal number -> "SIGKILL" (portable: uses the <signal.h> names). */
 const char *pm_x_signame(int sig, char *buf, size_t n);

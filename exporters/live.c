@@ -138,7 +138,10 @@ void pm_live_offer_sys(struct pm_live *lv, const struct pm_sys_rec *r)
     struct live_row row;
     row.ts_ns = lv->o.started_at + r->t_ns;
     pm_cumul_row(&lv->cumul, r->present, r->v, row.v, &row.present, lv->first);
+    int keep = pm_cumul_keep(&lv->cumul, row.ts_ns, lv->first);
     lv->first = 0;
+    if (!keep)
+        return;
     if (lv->proto == PM_PROTO_PUSHGATEWAY)
         return; /* the Pushgateway takes no timestamps: summary only */
     pthread_mutex_lock(&lv->mu);

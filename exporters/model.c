@@ -292,6 +292,15 @@ void pm_cumul_row(struct pm_cumul *c, uint64_t present, const int64_t *stored, d
     *out_present = op;
 }
 
+int pm_cumul_keep(struct pm_cumul *c, int64_t ts_ns, int first)
+{
+    int64_t ms = ts_ns / 1000000;
+    if (!first && ms <= c->last_ms)
+        return 0;
+    c->last_ms = ms;
+    return 1;
+}
+
 const char *pm_x_signame(int sig, char *buf, size_t n)
 {
     static const struct {

@@ -129,14 +129,20 @@ long pm_src_next(struct pm_src *s, struct pm_batch *b, size_t max_rows, char *er
             stored[i] = sqlite3_column_int64(s->st, i + 1);
             present |= 1ull << i;
         }
-        long row = pm_batch_add_row(b, s->started_at + sqlite3_column_int64(s->st, 0));
+        int64_t ts = s->started_at + sqlite3_column_int64(s->st, 0);
+        long row = pm_batch_add_row(b, ts);
         if (row < 0) {
             snprintf(err, n, "out of memory");
             return -1;
         }
         pm_cumul_row(&s->cumul, present, stored, &b->val[(size_t)row * PM_SYS_N],
                      &b->present[row], s->first);
+        int keep = pm_cumul_keep(&s->cumul, ts, s->first);
         s->first = 0;
+        if (!keep) {
+            b->nrows--; /* same millisecond as the previous row */
+            continue;
+        }
         added++;
     }
     return added;

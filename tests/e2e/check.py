@@ -49,8 +49,14 @@ def expected(db, uid):
     rows = c.execute("SELECT t_ns, %s FROM samples WHERE run_id = ? ORDER BY t_ns" % cols, (rid,)).fetchall()
     exp = {}
     totals = [0.0] * len(cat)
+    last_ms = None
     for row in rows:
         t = started + row[0]
+        # At most one sample per millisecond is exported (servers keep ms);
+        # a skipped row's counter deltas still count in the totals.
+        skip = last_ms is not None and t // 10**6 <= last_ms
+        if not skip:
+            last_ms = t // 10**6
         for i, (name, prom, scale, kind) in enumerate(cat):
             v = row[i + 1]
             if v is None:
@@ -59,11 +65,13 @@ def expected(db, uid):
             if kind == "counter":
                 totals[i] += v
                 v = totals[i]
-            exp[("pressmon_" + prom, t)] = v
+            if not skip:
+                exp[("pressmon_" + prom, t)] = v
     kills = c.execute("SELECT t_ns, signal, sender_comm FROM events WHERE run_id = ? AND kind IN"
                       " ('signal','oom_kill','memory_kill','codesign_kill')", (rid,)).fetchall()
+    nrows = len({(started + r[0]) // 10**6 for r in rows})
     meta = dict(rid=rid, started=started, label=label, host=host, outcome=outcome,
-                exit_code=exit_code, signal=sig, nrows=len(rows), names={"pressmon_" + m[1] for m in cat},
+                exit_code=exit_code, signal=sig, nrows=nrows, names={"pressmon_" + m[1] for m in cat},
                 prom_order=[m[1] for m in cat],
                 kills=[(started + k[0], k[1], k[2]) for k in kills])
     return exp, meta

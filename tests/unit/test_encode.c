@@ -208,6 +208,16 @@ static void test_counters_cumulative(void **state)
     assert_int_equal(pr, mem);
     pm_cumul_row(&c, mem | cpu, stored, v, &pr, 0);
     assert_true(v[PM_M_CPU_USER] == 0.75);
+
+    /* Two rows in one millisecond: the second is not sent, but its counter
+     * delta is in the next row's total. */
+    assert_int_equal(pm_cumul_keep(&c, 5000000000LL, 1), 1);
+    assert_int_equal(pm_cumul_keep(&c, 5010000000LL, 0), 1);
+    pm_cumul_row(&c, mem | cpu, stored, v, &pr, 0);
+    assert_int_equal(pm_cumul_keep(&c, 5010900000LL, 0), 0);
+    pm_cumul_row(&c, mem | cpu, stored, v, &pr, 0);
+    assert_int_equal(pm_cumul_keep(&c, 5020000000LL, 0), 1);
+    assert_true(v[PM_M_CPU_USER] == 1.25);
 }
 
 static void test_proto_inference(void **state)
