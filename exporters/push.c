@@ -133,19 +133,29 @@ int pm_push_encode(enum pm_proto p, const char *url, const struct pm_batch *b, i
             goto oom;
         headers[h++] = "Content-Type: text/plain; version=0.0.4";
         size_t len = strcspn(url, "?#");
-        if (!strstr(url, "/metrics/job/")) {
-            pm_buf_reset(final_url);
-            while (len > 0 && url[len - 1] == '/')
-                len--;
-            pm_buf_add(final_url, url, len);
+        pm_buf_reset(final_url);
+        while (len > 0 && url[len - 1] == '/')
+            len--;
+        pm_buf_add(final_url, url, len);
+        const char *mj = strstr(final_url->p, "/metrics/job/");
+        if (!mj) {
             pm_buf_puts(final_url, "/metrics");
             /* job first: the Pushgateway's path grammar wants it there. */
             for (int i = 0; i < b->ncommon; i++)
                 if (!strcmp(b->common[i].name, "job"))
                     pgw_segment(final_url, "job", b->common[i].value);
-            for (int i = 0; i < b->ncommon; i++)
-                if (strcmp(b->common[i].name, "job"))
-                    pgw_segment(final_url, b->common[i].name, b->common[i].value);
+        }
+        /* The rest of the grouping key, except labels the URL already has. */
+        for (int i = 0; i < b->ncommon; i++) {
+            const char *name = b->common[i].name;
+            if (!strcmp(name, "job"))
+                continue;
+            char seg[48], seg64[48];
+            snprintf(seg, sizeof seg, "/%s/", name);
+            snprintf(seg64, sizeof seg64, "/%s@base64/", name);
+            if (mj && (strstr(mj + 8, seg) || strstr(mj + 8, seg64)))
+                continue;
+            pgw_segment(final_url, name, b->common[i].value);
         }
         break;
     }

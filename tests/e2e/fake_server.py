@@ -2,11 +2,12 @@
 """A scripted HTTP server for the failure modes real servers do not show on
 demand (tests/e2e/test_push_failures.sh).
 
-    fake_server.py PORT MODE LOGFILE
+    fake_server.py PORT MODE LOGFILE [CERT KEY]
 
 MODE: ok (204), e500 (always 500), e400 (always 400 with a message), e429,
 old (500 "out of bounds", as Prometheus says for too-old samples), flaky
 (500 twice, then 204), hang (read the request, never answer).
+With CERT and KEY it serves HTTPS (TLS verification tests).
 Each request is logged as one JSON line: method, path, headers, body size.
 """
 import json
@@ -54,6 +55,11 @@ class H(BaseHTTPRequestHandler):
 
 
 srv = ThreadingHTTPServer(("127.0.0.1", port), H)
+if len(sys.argv) > 5:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 srv.daemon_threads = True
 print("ready", flush=True)
 srv.serve_forever()

@@ -127,11 +127,12 @@ start_pushgateway() {
 
 # A scripted HTTP server for failure modes real servers do not produce on
 # demand: 500 always, 400 always, hang, 500-then-ok; it logs each request.
-start_fake() {
+start_fake() { # MODE [CERT KEY]: with a certificate, https
     port=$(free_port)
-    python3 "$ROOT/tests/e2e/fake_server.py" "$port" "$1" "$E2E/fake-$1.log" >"$E2E/fake-$1.out" 2>&1 &
+    python3 "$ROOT/tests/e2e/fake_server.py" "$port" "$1" "$E2E/fake-$1.log" ${2:+"$2"} ${3:+"$3"} \
+        >"$E2E/fake-$1.out" 2>&1 &
     E2E_PIDS="$E2E_PIDS $!"
-    FAKE="http://127.0.0.1:$port"
+    if [ -n "${2:-}" ]; then FAKE="https://127.0.0.1:$port"; else FAKE="http://127.0.0.1:$port"; fi
     i=0; while ! grep -q ready "$E2E/fake-$1.out" 2>/dev/null; do
         i=$((i + 1)); [ $i -gt 100 ] && e2e_fail "fake server did not start"; sleep 0.1; done
 }

@@ -40,6 +40,11 @@ $CHECK prom "$PROM" "$DB" "$RUN"
 rec 0 "$VM/write" 'sleep 1'
 $CHECK vm "$VM" "$DB" "$RUN" --influx-vm
 
+# A Pushgateway URL: only the end-of-run summary, with the run's labels.
+start_pushgateway
+rec 4 "$PGW/metrics/job/pressmon" 'sleep 0.5; exit 4'
+$CHECK pgw "$PGW" "$DB" "$RUN"
+
 # A child killed by a signal keeps its status (128+9).
 rec 137 "$VM/api/v1/write" 'sleep 0.5; kill -9 $$'
 

@@ -92,6 +92,27 @@ grep -q "must not contain credentials" "$E2E/ok.out" || e2e_fail "no message for
 if grep -q -e "$SECRET_PW" -e "$SECRET_USER" "$E2E/ok.out"; then e2e_fail "a secret was printed"; fi
 if grep -a -q -e "$SECRET_PW" "$DB" "$DB-wal" 2>/dev/null; then e2e_fail "a secret is in the database"; fi
 
+# TLS: verification is on (a self-signed server is refused, permanently,
+# one request), and --cacert makes it trusted.
+if command -v openssl >/dev/null 2>&1; then
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$E2E/key.pem" -out "$E2E/cert.pem" -days 1 \
+        -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
+    cp "$E2E/fake-ok.log" "$E2E/fake-ok.plain.log"; rm -f "$E2E/fake-ok.log"
+    start_fake ok "$E2E/cert.pem" "$E2E/key.pem"
+    case "$FAKE" in https://*) ;; *) e2e_fail "TLS fake server is not https";; esac
+    expect_fail "$PRESSMON" push "$RUN" --db "$DB" --to "$FAKE/api/v1/write"
+    echo "$OUT" | grep -qi 'certificate\|SSL' || e2e_fail "untrusted certificate not reported: $OUT"
+    [ "$(requests ok)" -eq 0 ] || e2e_fail "a request went through an unverified TLS connection"
+    "$PRESSMON" push "$RUN" --db "$DB" --to "$FAKE/api/v1/write" --cacert "$E2E/cert.pem" 2>"$E2E/tls.err" ||
+        e2e_fail "push with --cacert failed: $(cat "$E2E/tls.err")"
+    [ "$(requests ok)" -ge 1 ] || e2e_fail "no request arrived over TLS"
+    set +e; OUT=$("$PRESSMON" push "$RUN" --db "$DB" --to "$FAKE/api/v1/write" --cacert "$E2E/none.pem" 2>&1); rc=$?; set -e
+    [ $rc -ne 0 ] && echo "$OUT" | grep -q "CA file" || e2e_fail "missing CA file not reported: $OUT"
+    echo "TLS: verification on, --cacert honoured"
+else
+    echo "TLS checks skipped: openssl missing" >&2
+fi
+
 # A real Prometheus refusing a run older than its out-of-order window.
 start_prometheus_narrow() {
     need_bin prometheus

@@ -250,6 +250,11 @@ static void test_push_request_shapes(void **state)
     /* job first; values that are not plain go base64url (label@base64). */
     assert_string_equal(url.p, "http://h:9091/metrics/job/ci/instance/host-1/label@base64/"
                                "YSAicXVvdGVkIiwgYj1jIGQKbmV4dCBsaW5lIMO84pyTIFx4/run_id/01ABC");
+    /* A URL with its own job (and instance) keeps them; the rest is added. */
+    assert_int_equal(pm_push_encode(PM_PROTO_PUSHGATEWAY, "http://h:9091/metrics/job/nightly/instance/ci1",
+                                    &b, 0, &body, h, &url, err, sizeof err), 0);
+    assert_string_equal(url.p, "http://h:9091/metrics/job/nightly/instance/ci1/label@base64/"
+                               "YSAicXVvdGVkIiwgYj1jIGQKbmV4dCBsaW5lIMO84pyTIFx4/run_id/01ABC");
     assert_int_equal(pm_push_encode(PM_PROTO_INFLUX, "http://h:8086/write?db=p", &b, 1, &body, h,
                                     &url, err, sizeof err), 0);
     assert_string_equal(url.p, "http://h:8086/write?db=p&precision=ns");
