@@ -228,11 +228,19 @@ static void send_batch(struct pm_live *lv, size_t nsamples)
     const char *headers[6];
     char msg[768];
     int ok = 0;
-    if (pm_push_encode(lv->proto, lv->url, &lv->batch, !lv->o.no_gzip, &body, headers, &final_url,
-                       msg, sizeof msg) == 0) {
+    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+        if (pm_push_encode(lv->proto, lv->url, &lv->batch, !lv->o.no_gzip, &body, headers,
+                           &final_url, msg, sizeof msg) < 0)
+            break;
         const char *method = lv->proto == PM_PROTO_PUSHGATEWAY ? "PUT" : "POST";
-        ok = pm_http_send(lv->http, method, final_url.p, headers, body.p ? body.p : "", body.len,
-                          msg, sizeof msg) == PM_HTTP_OK;
+        enum pm_http_result r = pm_http_send(lv->http, method, final_url.p, headers,
+                                             body.p ? body.p : "", body.len, msg, sizeof msg);
+        ok = r == PM_HTTP_OK;
+        /* An Influx server that does not take gzip: plain from now on. */
+        if (r != PM_HTTP_PERMANENT || lv->proto != PM_PROTO_INFLUX || lv->o.no_gzip ||
+            !strstr(msg, "HTTP 415"))
+            break;
+        lv->o.no_gzip = 1;
     }
     pm_buf_free(&body);
     pm_buf_free(&final_url);

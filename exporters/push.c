@@ -172,14 +172,18 @@ oom:
     return -1;
 }
 
+/* Send one batch.  An Influx server that does not take gzip (HTTP 415)
+ * gets this and every later body uncompressed. */
 static int send_batch(struct pm_http *http, enum pm_proto proto, const char *url,
-                      const struct pm_batch *b, int gzip, struct pm_push_stats *st, char *err,
+                      const struct pm_batch *b, int *gzip, struct pm_push_stats *st, char *err,
                       size_t n)
 {
     struct pm_buf body = {0}, final_url = {0};
     const char *headers[6];
     int rc = -1;
-    if (pm_push_encode(proto, url, b, gzip, &body, headers, &final_url, err, n) == 0) {
+    for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
+        if (pm_push_encode(proto, url, b, *gzip, &body, headers, &final_url, err, n) < 0)
+            break;
         const char *method = proto == PM_PROTO_PUSHGATEWAY ? "PUT" : "POST";
         enum pm_http_result r =
             pm_http_send(http, method, final_url.p, headers, body.p ? body.p : "", body.len, err, n);
@@ -188,6 +192,11 @@ static int send_batch(struct pm_http *http, enum pm_proto proto, const char *url
             st->samples += proto == PM_PROTO_PUSHGATEWAY ? b->npts : pm_batch_samples(b);
             st->bytes += body.len;
             rc = 0;
+        } else if (r == PM_HTTP_PERMANENT && proto == PM_PROTO_INFLUX && *gzip &&
+                   strstr(err, "HTTP 415")) {
+            *gzip = 0;
+        } else {
+            break;
         }
     }
     pm_buf_free(&body);
@@ -241,7 +250,7 @@ int pm_push_run(sqlite3 *db, int64_t run_id, const char *url, const struct pm_pu
                 goto out;
             if (got == 0)
                 break;
-            if (send_batch(http, proto, url, &b, gzip, &st, err, n) < 0)
+            if (send_batch(http, proto, url, &b, &gzip, &st, err, n) < 0)
                 goto out;
         }
         pm_batch_clear(&b);
@@ -250,7 +259,7 @@ int pm_push_run(sqlite3 *db, int64_t run_id, const char *url, const struct pm_pu
     }
     if (pm_src_summary_points(db, &run, &b, err, n) < 0)
         goto out;
-    if (send_batch(http, proto, url, &b, gzip, &st, err, n) < 0)
+    if (send_batch(http, proto, url, &b, &gzip, &st, err, n) < 0)
         goto out;
     rc = 0;
 out:

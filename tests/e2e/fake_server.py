@@ -6,7 +6,7 @@ demand (tests/e2e/test_push_failures.sh).
 
 MODE: ok (204), e500 (always 500), e400 (always 400 with a message), e429,
 old (500 "out of bounds", as Prometheus says for too-old samples), flaky
-(500 twice, then 204), hang (read the request, never answer).
+(500 twice, then 204), nogzip (415 to a gzip body), hang (read the request, never answer).
 With CERT and KEY it serves HTTPS (TLS verification tests).
 Each request is logged as one JSON line: method, path, headers, body size.
 """
@@ -38,7 +38,10 @@ class H(BaseHTTPRequestHandler):
         with open(logfile, "a") as f:
             f.write(json.dumps({"method": self.command, "path": self.path, "n": count[0],
                                 "headers": dict(self.headers), "bytes": len(body)}) + "\n")
-        if mode == "ok" or (mode == "flaky" and count[0] > 2):
+        gz = self.headers.get("Content-Encoding") == "gzip"
+        if mode == "nogzip":
+            self.reply(415 if gz else 204, b"unsupported content encoding" if gz else b"")
+        elif mode == "ok" or (mode == "flaky" and count[0] > 2):
             self.reply(204)
         elif mode in ("e500", "flaky"):
             self.reply(500, b"internal error, try later")

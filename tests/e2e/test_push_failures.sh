@@ -42,6 +42,13 @@ start_fake flaky
 "$PRESSMON" push "$RUN" --db "$DB" --to "$FAKE/api/v1/write" --retries 3 2>"$E2E/flaky.err" ||
     e2e_fail "push did not survive two 500s: $(cat "$E2E/flaky.err")"
 
+# An Influx endpoint that does not take gzip (415): the body goes plain.
+start_fake nogzip
+"$PRESSMON" push "$RUN" --db "$DB" --to "$FAKE/write" 2>"$E2E/nogzip.err" ||
+    e2e_fail "push to a server without gzip failed: $(cat "$E2E/nogzip.err")"
+grep -q '"Content-Encoding": "gzip"' "$E2E/fake-nogzip.log" || e2e_fail "gzip was not tried first"
+[ "$(grep -vc '"Content-Encoding": "gzip"' "$E2E/fake-nogzip.log")" -ge 2 ] || e2e_fail "no plain retries"
+
 # "out of bounds": too old, no retry.
 start_fake old
 expect_fail "$PRESSMON" push "$RUN" --db "$DB" --to "$FAKE/api/v1/write"
