@@ -31,6 +31,12 @@ CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 CC      ?= cc
+# V=1 shows the full compiler command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 $(WARN) -D_GNU_SOURCE -DPM_VERSION='"$(VERSION)"' -pthread -I. $(PKG_CFLAGS)
@@ -61,30 +67,35 @@ all: $(BIN)
 
 $(BUILD)/gen/schema_sql.c: $(SQL) tools/embed-sql.sh
 	@mkdir -p $(dir $@)
-	tools/embed-sql.sh $@ $(SQL)
+	$(Q)tools/embed-sql.sh $@ $(SQL)
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(BIN): $(BUILD)/obj/cli/main.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 deps:
 	@tools/deps.sh
@@ -115,10 +126,15 @@ test: deps
 	@$(MAKE) --no-print-directory test-san
 	@echo "make test: all suites passed"
 
-valgrind: $(UNIT_BIN)
-	@for t in $(UNIT_BIN); do \
-	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t >/dev/null \
-	  || { echo "valgrind: $$t failed"; exit 1; }; done; echo "valgrind: unit tests clean"
+# Unit tests, and pressmon itself recording a small tree and reading it back.
+VG := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+valgrind: $(UNIT_BIN) $(BIN)
+	@for t in $(UNIT_BIN); do $(VG) $$t >/dev/null || { echo "valgrind: $$t failed"; exit 1; }; done
+	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
+	  $(VG) $(BIN) record -q --db $$d/v.db -- sh -c 'sleep 0.3 & ls / >/dev/null; wait' && \
+	  for c in "show last" "events last" "runs" "diff last last"; do \
+	    $(VG) $(BIN) $$c --db $$d/v.db >/dev/null 2>&1 || { echo "valgrind: pressmon $$c failed"; exit 1; }; done
+	@echo "valgrind: unit tests and pressmon record/show/events/runs/diff clean"
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
@@ -133,7 +149,8 @@ check-macos:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 -I. \
-	  --suppress=missingIncludeSystem sampler schema cli exporters
+	  --suppress=missingIncludeSystem --suppress=unknownMacro \
+	  --suppress=uninitvar:sampler/darwin/sys_darwin.c sampler schema cli exporters analysis
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

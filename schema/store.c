@@ -711,16 +711,21 @@ int pm_store_commit(struct pm_store *st)
 {
     st->in_tx = 0;
     if (exec(st, "COMMIT") < 0) {
-        exec(st, "ROLLBACK");
+        /* keep the COMMIT's error (e.g. "database or disk is full") */
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
     return 0;
 }
 
+/* Never replaces the error that made the caller roll back; a failed
+ * COMMIT may already have ended the transaction. */
 int pm_store_rollback(struct pm_store *st)
 {
     st->in_tx = 0;
-    return exec(st, "ROLLBACK");
+    if (sqlite3_get_autocommit(st->db))
+        return 0;
+    return sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 static int step_reset(struct pm_store *st, sqlite3_stmt *s, const char *what)

@@ -29,4 +29,13 @@ sleep 0.5; kill -INT $p; wait $p; rc=$?
 expect_eq "$rc" 0 "interrupted system recording exits 0"
 expect_eq "$(q "select state from runs where label='intr'")" done "interrupted run is done"
 expect_contains "$(q "select notes from runs where label='intr'")" "interrupted" "the run says it was interrupted"
+
+# A gap: pressmon stopped for 300 ms misses ~30 ticks; that is counted and
+# becomes a sampler_gap event, and the samples keep their real timestamps.
+"$PRESSMON" record -q -l gap -- sleep 1.5 & p=$!
+sleep 0.5; kill -STOP $p; sleep 0.3; kill -CONT $p; wait $p
+expect_ge "$(q "select missed_ticks from runs where label='gap'")" 15 "missed ticks counted"
+expect_ge "$(q "select count(*) from events e join runs r on r.id = e.run_id where r.label='gap' and kind='sampler_gap'")" 1 "gap event"
+big=$(q "select max(t_ns - prev) from (select t_ns, lag(t_ns) over (order by t_ns) prev from samples s join runs r on r.id = s.run_id where r.label='gap')")
+expect_ge "$big" 200000000 "the hole is visible in the timestamps"
 echo ok

@@ -1,0 +1,20 @@
+# The disk fills while recording: pressmon says so once, the command runs to
+# its end, and its exit status comes back.  Needs root for a tiny tmpfs.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs (running as uid $(id -u))"
+mkdir "$T/small"
+mount -t tmpfs -o size=600k tmpfs "$T/small" 2>/dev/null || skip "cannot mount tmpfs here"
+trap 'umount "$T/small" 2>/dev/null; rm -rf "$T"' EXIT
+db=$T/small/full.db
+
+"$PRESSMON" record --db "$db" -i 1ms -- sh -c 'sleep 3; echo child-finished; exit 7' >"$T/out" 2>"$T/err"
+rc=$?
+expect_eq "$rc" 7 "the child's status despite the full disk"
+expect_eq "$(cat "$T/out")" child-finished "the child ran to its end"
+n=$(grep -c "cannot write to the database" "$T/err")
+expect_eq "$n" 1 "the failure is said exactly once"
+grep "cannot write to the database" "$T/err" | grep -q "$db: .*full" || fail "the message names the file and the cause: $(cat "$T/err")"
+# What was committed before the disk filled is still readable.
+[ "$(sqlite3 "$db" 'pragma integrity_check')" = ok ] || fail "integrity after ENOSPC"
+echo ok
