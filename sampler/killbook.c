@@ -11,6 +11,7 @@
  */
 #include "killbook.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #define OOM_COUNT_WINDOW_NS (1000LL * 1000 * 1000)
 #define MAX_SIGS 4
 #define OOM_TIMES 16
+#define CG_RISES 16
 
 struct sig_seen {
     int sig, code;
@@ -56,6 +58,15 @@ struct queue {
     size_t head, len, cap;
 };
 
+/* A rise of the run's cgroup oom_kill counter (an OOM_KILL event with no
+ * pid, sampler/linux/cgoom.c): it names no victim; each unit explains one
+ * SIGKILL exit of the tree near it in time. */
+struct cg_rise {
+    int64_t t;
+    int64_t left;             /* kills not yet tied to a victim */
+    char detail[PM_DETAIL_MAX];
+};
+
 struct pm_killbook {
     int64_t hold_ns;
     struct member *tab;
@@ -63,6 +74,8 @@ struct pm_killbook {
     struct queue held, ready;
     int64_t oom_t[OOM_TIMES]; /* recent times the oom_kill counter rose */
     int noom;
+    struct cg_rise cg[CG_RISES];
+    int ncg;
     struct pm_killbook_stats st;
 };
 
@@ -239,6 +252,20 @@ void pm_killbook_put(struct pm_killbook *kb, const struct pm_rec *r, int64_t now
         struct member *m = lookup(kb, r->u.exit.pid);
         if (m && m->exit_t == INT64_MAX)
             m->exit_t = r->u.exit.t_ns;
+    } else if (r->u.ev.kind == PM_EV_OOM_KILL && r->u.ev.pid <= 0) {
+        /* A counter rise: kept aside until an exit claims it (decide). */
+        kb->st.events_in++;
+        struct cg_rise *c = &kb->cg[kb->ncg++ % CG_RISES];
+        if (kb->ncg > CG_RISES && c->left > 0)
+            kb->st.events_dropped++;
+        c->t = r->u.ev.t_ns;
+        int64_t n = 1;
+        const char *plus = strchr(r->u.ev.detail, '+');
+        if (plus && sscanf(plus + 1, "%" SCNd64, &n) != 1)
+            n = 1;
+        c->left = n > 0 ? n : 1;
+        pm_strlcpy(c->detail, r->u.ev.detail, sizeof(c->detail));
+        return;
     } else {
         kb->st.events_in++;
     }
@@ -308,6 +335,41 @@ static void set_cause(struct pm_proc_exit_rec *x, const char *cause, pid_t kille
     pm_strlcpy(x->killer_comm, comm ? comm : "", sizeof(x->killer_comm));
 }
 
+/* An unexplained SIGKILL exit near a rise of the cgroup oom_kill counter:
+ * the OOM killer took it.  Ties the rise to the victim with an oom_kill
+ * event of its pid (ready before the exit). */
+static int claim_cg_rise(struct pm_killbook *kb, struct pm_proc_exit_rec *x)
+{
+    struct cg_rise *best = NULL;
+    int64_t best_d = 0;
+    for (int i = 0; i < kb->ncg && i < CG_RISES; i++) {
+        struct cg_rise *c = &kb->cg[i];
+        int64_t d = c->t - x->t_ns;
+        if (d < 0)
+            d = -d;
+        if (c->left > 0 && d <= OOM_COUNT_WINDOW_NS && (!best || d < best_d)) {
+            best = c;
+            best_d = d;
+        }
+    }
+    if (!best)
+        return 0;
+    best->left--;
+    set_cause(x, "oom (cgroup)", 0, "oom-killer");
+    struct pm_rec ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = PM_REC_EVENT;
+    ev.u.ev.t_ns = best->t < x->t_ns ? best->t : x->t_ns;
+    ev.u.ev.kind = PM_EV_OOM_KILL;
+    ev.u.ev.pid = x->pid;
+    ev.u.ev.signal = SIGKILL;
+    snprintf(ev.u.ev.detail, sizeof(ev.u.ev.detail), "kernel OOM killer (inferred: SIGKILL while %.140s)",
+             best->detail);
+    q_push(&kb->ready, &ev, 0);
+    kb->st.events_stored++;
+    return 1;
+}
+
 static void decide(struct pm_killbook *kb, const struct member *m, struct pm_proc_exit_rec *x)
 {
     if (x->signal == 0)
@@ -323,6 +385,8 @@ static void decide(struct pm_killbook *kb, const struct member *m, struct pm_pro
         set_cause(x, "self", s->sender, s->sender_comm);
     } else if (s) {
         set_cause(x, s->sender_in_tree ? "signal in-tree" : "signal outside-tree", s->sender, s->sender_comm);
+    } else if (x->signal == SIGKILL && claim_cg_rise(kb, x)) {
+        /* decided by claim_cg_rise */
     } else {
         int oom_near = 0;
         for (int i = 0; i < kb->noom && i < OOM_TIMES; i++) {
@@ -341,6 +405,24 @@ static void decide(struct pm_killbook *kb, const struct member *m, struct pm_pro
         kb->st.attributed++;
 }
 
+/* Copy "; cgroup X" of a duplicate OOM event into the first one, if that
+ * one is still waiting in the ready queue without it. */
+static void merge_cgroup(struct pm_killbook *kb, const struct pm_event_rec *dup)
+{
+    const char *cg = strstr(dup->detail, "; cgroup ");
+    if (!cg)
+        return;
+    for (size_t i = kb->ready.head; i < kb->ready.len; i++) {
+        struct pm_event_rec *e = &kb->ready.v[i].rec.u.ev;
+        if (kb->ready.v[i].rec.type != PM_REC_EVENT || e->kind != PM_EV_OOM_KILL || e->pid != dup->pid)
+            continue;
+        size_t used = strnlen(e->detail, sizeof(e->detail));
+        if (!strstr(e->detail, "; cgroup ") && used + strlen(cg) < sizeof(e->detail))
+            memcpy(e->detail + used, cg, strlen(cg) + 1);
+        return;
+    }
+}
+
 /* Move what can be decided from held to ready.  Events first, so that an
  * exit held in the same pass sees the event that explains it. */
 static void process(struct pm_killbook *kb, int64_t now, int flush)
@@ -356,7 +438,14 @@ static void process(struct pm_killbook *kb, int64_t now, int flush)
             if (!is_exit) {
                 struct pm_event_rec *e = &h->rec.u.ev;
                 struct member *m = member_at(kb, e->pid, e->t_ns);
-                if (m) {
+                if (m && e->kind == PM_EV_OOM_KILL && m->has_oom) {
+                    /* The same OOM kill seen by a second source (tracefs
+                     * mark_victim and /dev/kmsg): the first one is kept,
+                     * with the victim's cgroup if only the second knows it
+                     * (tracefs reads it from /proc, gone once reaped). */
+                    merge_cgroup(kb, e);
+                    kb->st.events_dropped++;
+                } else if (m) {
                     attach(kb, m, e);
                     q_push(&kb->ready, &h->rec, 0);
                     kb->st.events_stored++;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -188,6 +189,36 @@ static int refresh_catalog(struct pm_store *st)
     return rc;
 }
 
+/* WAL mode, once per database file.  Switching a new file to WAL needs an
+ * exclusive lock and SQLite does not call the busy handler for it, so
+ * when several recorders create one database at once the losers see
+ * SQLITE_BUSY at once: retry for up to 10 s like every other wait. */
+static int set_wal(struct pm_store *st)
+{
+    for (int tries = 0;; tries++) {
+        sqlite3_stmt *s;
+        int rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(s);
+            int wal = rc == SQLITE_ROW && sqlite3_stricmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
+            sqlite3_finalize(s);
+            if (wal)
+                return 0;
+            if (rc == SQLITE_ROW) {
+                set_err(st, "%s: cannot use WAL mode (a network file system?)", st->path);
+                return -1;
+            }
+        }
+        int code = sqlite3_errcode(st->db) & 0xff;
+        if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || tries >= 1000) {
+            set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+            return -1;
+        }
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Apply the migrations newer than `from`; the caller holds the write
  * transaction. */
 static int migrate(struct pm_store *st, int from)
@@ -349,7 +380,7 @@ struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *
         return NULL;
     }
     if (flags != SQLITE_OPEN_READONLY) {
-        if (exec(st, "PRAGMA journal_mode = WAL") < 0 || exec(st, "PRAGMA synchronous = NORMAL") < 0 ||
+        if (set_wal(st) < 0 || exec(st, "PRAGMA synchronous = NORMAL") < 0 ||
             exec(st, "PRAGMA foreign_keys = ON") < 0)
             goto fail;
         /* Several recorders may open a new file at the same moment: check

@@ -46,7 +46,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgoom.h"
+#include "kmsg.h"
 #include "procfs.h"
+#include "psi_trigger.h"
 #include "tracefs.h"
 
 #define MAX_MEMBERS 8192
@@ -91,6 +94,9 @@ struct pm_tree {
     char *ebuf;                /* event-thread read buffer */
     char *recvbuf;
     struct pm_ksig *ksig;      /* kill attribution (tracefs.h), NULL when off */
+    struct pm_kmsg *kmsg;      /* OOM kills from /dev/kmsg (kmsg.h), NULL when unreadable */
+    struct pm_cgoom *cgoom;    /* the run's memory cgroup oom_kill counter (cgoom.h) */
+    struct pm_psi_trig *psi;   /* memory PSI trigger -> pressure events (psi_trigger.h) */
     char attribution[256];     /* "on", or why it is off */
 };
 
@@ -461,13 +467,37 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     snprintf(mechanism, mlen, "%s", t->mechanism);
     char kwhy[200] = "";
     /* PRESSMON_ATTRIBUTION=off: measure or avoid the tracefs cost
-     * (docs/BENCHMARKS.md). */
+     * (docs/BENCHMARKS.md); =no-tracefs: only the OOM sources below, as
+     * an unprivileged or locked-down machine has them (tests). */
     const char *aenv = getenv("PRESSMON_ATTRIBUTION");
-    if (aenv && !strcmp(aenv, "off"))
+    int all_off = aenv && !strcmp(aenv, "off");
+    if (all_off)
         snprintf(kwhy, sizeof(kwhy), "disabled by PRESSMON_ATTRIBUTION=off");
+    else if (aenv && !strcmp(aenv, "no-tracefs"))
+        snprintf(kwhy, sizeof(kwhy), "tracefs disabled by PRESSMON_ATTRIBUTION=no-tracefs");
     else
         t->ksig = pm_ksig_open(kwhy, sizeof(kwhy));
-    snprintf(t->attribution, sizeof(t->attribution), "%s", t->ksig ? "on" : kwhy);
+    /* OOM kills without tracefs (and a second witness with it): the
+     * kernel log when readable, and the cgroup's counter. */
+    char owhy[200];
+    if (!all_off) {
+        t->kmsg = pm_kmsg_open(owhy, sizeof(owhy));
+        t->cgoom = pm_cgoom_open(root, owhy, sizeof(owhy));
+    }
+    if (t->ksig)
+        snprintf(t->attribution, sizeof(t->attribution), "on");
+    else if (t->kmsg || t->cgoom)
+        snprintf(t->attribution, sizeof(t->attribution), "%.150s; OOM kills still seen via %s%s%s", kwhy,
+                 t->kmsg ? "/dev/kmsg" : "", t->kmsg && t->cgoom ? " and " : "",
+                 t->cgoom ? "the cgroup oom_kill counter" : "");
+    else
+        snprintf(t->attribution, sizeof(t->attribution), "%s", kwhy);
+    /* Pressure events, owned by the event thread like the other sources. */
+    const char *penv = getenv("PRESSMON_PSI_TRIGGER");
+    if (!penv || strcmp(penv, "off")) {
+        char pwhy[200];
+        t->psi = pm_psi_trig_open(penv && *penv ? penv : PM_PSI_TRIGGER_DEFAULT, pwhy, sizeof(pwhy));
+    }
     add_member(t, root, getpid(), 0);
     return t;
 oom:
@@ -492,41 +522,59 @@ static void connector_give_up(struct pm_tree *t, const char *why)
 
 int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
 {
-    /* Every source of the event thread, plus the wake eventfd that lets a
-     * stop end the wait at once. */
     int connector = atomic_load_explicit(&t->use_connector, memory_order_acquire);
-    struct pollfd p[3];
-    int n = 0, i_wake = n++, i_ksig = -1, i_nl = -1;
-    p[i_wake] = (struct pollfd){.fd = t->wake_fd, .events = POLLIN};
-    if (t->ksig) {
-        i_ksig = n++;
-        p[i_ksig] = (struct pollfd){.fd = pm_ksig_fd(t->ksig), .events = POLLIN};
+    if (connector && t->confirm_deadline == 0)
+        t->confirm_deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)CONFIRM_MS * 1000000;
+    /* Every event source of the run in one poll: the wake eventfd that
+     * lets a stop end the wait at once, the proc connector (while it is the
+     * membership source), tracefs signals, /dev/kmsg, the PSI trigger
+     * (POLLPRI). */
+    enum { P_WAKE, P_NL, P_KSIG, P_KMSG, P_PSI, P_N };
+    struct pollfd p[P_N];
+    int idx[P_N], n = 0;
+    int fds[P_N] = {t->wake_fd, connector ? t->nl_fd : -1, t->ksig ? pm_ksig_fd(t->ksig) : -1,
+                    pm_kmsg_fd(t->kmsg), pm_psi_trig_fd(t->psi)};
+    for (int i = 0; i < P_N; i++) {
+        idx[i] = -1;
+        if (fds[i] < 0)
+            continue;
+        idx[i] = n;
+        p[n++] = (struct pollfd){.fd = fds[i], .events = i == P_PSI ? POLLPRI : POLLIN};
     }
-    if (connector) {
-        i_nl = n++;
-        p[i_nl] = (struct pollfd){.fd = t->nl_fd, .events = POLLIN};
-        if (t->confirm_deadline == 0)
-            t->confirm_deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)CONFIRM_MS * 1000000;
+    int r;
+    if (n > 0) {
+        r = poll(p, (nfds_t)n, timeout_ms);
+    } else {
+        struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        r = 0;
     }
-    int r = poll(p, (nfds_t)n, timeout_ms);
-    if (r > 0 && p[i_wake].revents) {
+    int ret = 0;
+    if (r > 0 && idx[P_WAKE] >= 0 && p[idx[P_WAKE]].revents) {
         uint64_t v;
         if (read(t->wake_fd, &v, sizeof(v)) < 0) { /* nothing to do */
         }
     }
-    if (r > 0 && i_ksig >= 0 && p[i_ksig].revents)
+    if (r > 0 && idx[P_KSIG] >= 0 && p[idx[P_KSIG]].revents)
         pm_ksig_drain(t->ksig, t->run_start, out);
-    if (!connector)
-        return t->ksig ? 0 : -1;
-    if (r > 0 && p[i_nl].revents && cn_drain(t, out) < 0) {
+    if (r > 0 && idx[P_KMSG] >= 0 && p[idx[P_KMSG]].revents)
+        pm_kmsg_drain(t->kmsg, t->run_start, out);
+    if (r > 0 && idx[P_PSI] >= 0 && (p[idx[P_PSI]].revents & POLLPRI))
+        pm_psi_trig_fire(t->psi, t->run_start, out);
+    if (r > 0 && idx[P_PSI] >= 0 && (p[idx[P_PSI]].revents & (POLLERR | POLLNVAL))) {
+        pm_psi_trig_close(t->psi); /* the trigger is gone: stop polling it */
+        t->psi = NULL;
+    }
+    if (t->cgoom)
+        pm_cgoom_check(t->cgoom, t->run_start, out);
+    if (r > 0 && idx[P_NL] >= 0 && p[idx[P_NL]].revents && cn_drain(t, out) < 0) {
         connector_give_up(t, "proc connector socket failed");
-        return -1;
-    }
-    if (!t->root_exec_seen && clock_ns(CLOCK_MONOTONIC) > t->confirm_deadline) {
+        ret = -1;
+    } else if (connector && !t->root_exec_seen && clock_ns(CLOCK_MONOTONIC) > t->confirm_deadline) {
         connector_give_up(t, "proc connector subscribed but silent: a container?");
-        return -1;
+        ret = -1;
     }
-    return 0;
+    return ret;
 }
 
 void pm_tree_wake(struct pm_tree *t)
@@ -712,6 +760,9 @@ void pm_tree_close(struct pm_tree *t)
         return;
     cn_close(t->nl_fd);
     pm_ksig_close(t->ksig);
+    pm_kmsg_close(t->kmsg);
+    pm_cgoom_close(t->cgoom);
+    pm_psi_trig_close(t->psi);
     if (t->slots)
         for (int i = 0; i < MAX_MEMBERS; i++)
             close_member(&t->slots[i]);

@@ -244,6 +244,87 @@ static void test_oom_from_vmstat(void **state)
     pm_killbook_free(kb);
 }
 
+/* A rise of the cgroup oom_kill counter names no pid: the SIGKILL exit of
+ * a member near it takes it (one victim per unit of the rise) and gets an
+ * oom_kill event of its own pid; a second SIGKILL is left unknown. */
+static void test_oom_from_cgroup(void **state)
+{
+    (void)state;
+    struct pm_killbook *kb = pm_killbook_new(HOLD);
+    start(kb, 700, 1, 0);
+    start(kb, 701, 1, 0);
+    struct pm_rec r;
+    memset(&r, 0, sizeof(r));
+    r.type = PM_REC_EVENT;
+    r.u.ev.t_ns = 3080 * MS;
+    r.u.ev.kind = PM_EV_OOM_KILL;
+    r.u.ev.signal = SIGKILL;
+    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "cgroup oom_kill +1 (/cg/memory.oom_control)");
+    pm_killbook_put(kb, &r, 3100 * MS);
+    exitrec(kb, 3100 * MS, 3050 * MS, 700, SIGKILL, 0);
+    exitrec(kb, 3100 * MS, 3060 * MS, 701, SIGKILL, 0);
+    int exits = 0, events = 0;
+    while (pm_killbook_take(kb, 9000 * MS, 0, &r)) {
+        if (r.type == PM_REC_EVENT) {
+            events++;
+            assert_int_equal(r.u.ev.kind, PM_EV_OOM_KILL);
+            assert_int_equal(r.u.ev.pid, 700);
+            assert_int_equal(r.u.ev.t_ns, 3050 * MS);
+            assert_non_null(strstr(r.u.ev.detail, "cgroup oom_kill +1 (/cg/memory.oom_control)"));
+            continue;
+        }
+        exits++;
+        assert_string_equal(r.u.exit.kill_cause, r.u.exit.pid == 700 ? "oom (cgroup)" : "unknown");
+    }
+    assert_int_equal(exits, 2);
+    assert_int_equal(events, 1);
+    pm_killbook_free(kb);
+
+    /* too far in time: not the OOM killer */
+    kb = pm_killbook_new(HOLD);
+    start(kb, 702, 1, 0);
+    r.type = PM_REC_EVENT;
+    r.u.ev.t_ns = 1000 * MS;
+    pm_killbook_put(kb, &r, 1000 * MS);
+    exitrec(kb, 5000 * MS, 5000 * MS, 702, SIGKILL, 0);
+    assert_true(pm_killbook_take(kb, 9000 * MS, 0, &r));
+    assert_int_equal(r.type, PM_REC_PROC_EXIT);
+    assert_string_equal(r.u.exit.kill_cause, "unknown");
+    assert_false(pm_killbook_take(kb, 9000 * MS, 1, &r));
+    pm_killbook_free(kb);
+}
+
+/* tracefs and /dev/kmsg both report the same OOM kill: one event stored. */
+static void test_oom_two_sources(void **state)
+{
+    (void)state;
+    struct pm_killbook *kb = pm_killbook_new(HOLD);
+    start(kb, 800, 1, 0);
+    oomev(kb, 10 * MS, 5 * MS, 800);
+    struct pm_rec r;
+    memset(&r, 0, sizeof(r));
+    r.type = PM_REC_EVENT;
+    r.u.ev.t_ns = 6 * MS;
+    r.u.ev.kind = PM_EV_OOM_KILL;
+    r.u.ev.pid = 800;
+    r.u.ev.signal = SIGKILL;
+    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "kernel OOM killer (kmsg); cgroup /job-3");
+    pm_killbook_put(kb, &r, 12 * MS);
+    exitrec(kb, 12 * MS, 7 * MS, 800, SIGKILL, 0);
+    struct pm_proc_exit_rec x;
+    struct pm_event_rec ev;
+    int nev;
+    assert_true(drain(kb, 12 * MS, 0, 800, &x, &nev, &ev));
+    assert_int_equal(nev, 1);
+    /* the first event is kept, with the cgroup only the second one knew */
+    assert_string_equal(ev.detail, "kernel OOM killer; cgroup /job-3");
+    assert_string_equal(x.kill_cause, "oom");
+    struct pm_killbook_stats st;
+    pm_killbook_stats(kb, &st);
+    assert_int_equal(st.events_dropped, 1);
+    pm_killbook_free(kb);
+}
+
 /* Signals to processes that are not in the tree are dropped after the
  * hold; one whose start arrives within the hold is kept. */
 static void test_non_members_dropped_late_start_kept(void **state)
@@ -377,6 +458,8 @@ int main(void)
         cmocka_unit_test(test_self_and_kernel_fault),
         cmocka_unit_test(test_oom),
         cmocka_unit_test(test_oom_from_vmstat),
+        cmocka_unit_test(test_oom_from_cgroup),
+        cmocka_unit_test(test_oom_two_sources),
         cmocka_unit_test(test_non_members_dropped_late_start_kept),
         cmocka_unit_test(test_pid_reuse),
         cmocka_unit_test(test_storm),
