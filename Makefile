@@ -24,7 +24,7 @@ else
 PLATFORM ?= linux
 endif
 
-PKGS      := sqlite3 libcurl jansson
+PKGS      := sqlite3 libcurl jansson libprotobuf-c snappy zlib
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
@@ -62,7 +62,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all test test-unit test-integration test-san deps demo bench install uninstall clean \
-        check-macos lint valgrind
+        check-macos lint valgrind test-e2e proto
 all: $(BIN)
 
 $(BUILD)/gen/schema_sql.c: $(SQL) tools/embed-sql.sh
@@ -107,12 +107,22 @@ test-unit: $(UNIT_BIN)
 test-integration: $(BIN)
 	@PRESSMON=$(abspath $(BIN)) tools/run-tests.sh integration $(sort $(filter-out %/lib.sh,$(wildcard tests/integration/*.sh)))
 
+# Push and dashboards against real Prometheus, Pushgateway, VictoriaMetrics
+# and InfluxDB started on loopback (tools/deps.sh servers installs them).
+test-e2e: $(BIN) $(BUILD)/bench/bench_push
+	@tools/deps.sh servers
+	@PRESSMON=$(abspath $(BIN)) tools/run-tests.sh e2e $(sort $(wildcard tests/e2e/test_*.sh))
+
+# Regenerate the committed remote-write protobuf code (exporters/*.pb-c.*).
+proto:
+	protoc-c --c_out=. exporters/remote_write.proto
+
 # The whole suite once more under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-san:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SAN=1 test-unit test-integration
 
 test: deps
-	@$(MAKE) --no-print-directory test-unit test-integration
+	@$(MAKE) --no-print-directory test-unit test-integration test-e2e
 	@$(MAKE) --no-print-directory test-san
 	@echo "make test: all suites passed"
 

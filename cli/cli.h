@@ -36,6 +36,8 @@ int cmd_events(int argc, char **argv);
  * processes, or -1 on a database error. */
 int pm_print_kill_summary(struct pm_store *st, int64_t run_id, FILE *f, const char *prefix);
 int cmd_diff(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 /* "pressmon: " + message on stderr. */
 void pm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -20,6 +20,8 @@ static const struct pm_command commands[] = {
     {"show", cmd_show, "one run: command, exit, sampling quality, metric summary"},
     {"events", cmd_events, "process lifecycle and kills of a run (who killed what), in time order"},
     {"diff", cmd_diff, "what separates one run (or group of runs) from another"},
+    {"export", cmd_export, "one run to stdout as csv, jsonl, openmetrics or influx"},
+    {"push", cmd_push, "send a run to Prometheus remote write, Influx or a Pushgateway"},
 };
 
 static void usage(FILE *f)

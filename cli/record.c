@@ -32,6 +32,7 @@
 
 #include <jansson.h>
 
+#include "../exporters/live.h"
 #include "../sampler/recorder.h"
 #include "cli.h"
 
@@ -56,6 +57,9 @@ static const char usage_text[] =
     "  -q, --quiet              no status line and no summary on stderr\n"
     "      --json               print the end-of-run summary as JSON on stdout\n"
     "      --commit-interval DUR  how often samples are committed (default 250ms, 50ms..5s)\n"
+    "      --push URL           also push samples live (docs/EXPORT.md); auth from\n"
+    "                           PRESSMON_PUSH_USER/PASSWORD or PRESSMON_PUSH_TOKEN\n"
+    "      --push-protocol P    remote-write, influx or pushgateway (default: from URL)\n"
     "  -h, --help               this text\n"
     "\n"
     "DUR is a number with a unit: ns, us, ms, s, m, h (e.g. 5ms, 1.5s, 2m).\n"
@@ -71,13 +75,21 @@ struct record_opts {
     struct pm_tag tags[MAX_TAGS];
     int ntags;
     int quiet, json;
+    const char *push_url;
+    enum pm_proto push_proto;
     char **cmd;
     int ncmd;
 };
 
+/* The recorder's writer-thread hook: hand each stored sample to live push. */
+static void live_offer(void *ctx, const struct pm_sys_rec *r)
+{
+    pm_live_offer_sys(ctx, r);
+}
+
 static int parse(int argc, char **argv, struct record_opts *o)
 {
-    enum { OPT_JSON = 1000, OPT_COMMIT };
+    enum { OPT_JSON = 1000, OPT_COMMIT, OPT_PUSH, OPT_PUSH_PROTO };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},
         {"interval", required_argument, NULL, 'i'},
@@ -88,6 +100,8 @@ static int parse(int argc, char **argv, struct record_opts *o)
         {"quiet", no_argument, NULL, 'q'},
         {"json", no_argument, NULL, OPT_JSON},
         {"commit-interval", required_argument, NULL, OPT_COMMIT},
+        {"push", required_argument, NULL, OPT_PUSH},
+        {"push-protocol", required_argument, NULL, OPT_PUSH_PROTO},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -159,6 +173,15 @@ static int parse(int argc, char **argv, struct record_opts *o)
             if (pm_parse_duration(optarg, 1000000, &o->commit) || o->commit < 50000000 ||
                 o->commit > 5000000000LL) {
                 pm_err("record: bad --commit-interval '%s': give 50ms..5s", optarg);
+                return -1;
+            }
+            break;
+        case OPT_PUSH:
+            o->push_url = optarg;
+            break;
+        case OPT_PUSH_PROTO:
+            if (pm_proto_parse(optarg, &o->push_proto) < 0) {
+                pm_err("record: unknown --push-protocol '%s' (remote-write, influx, pushgateway)", optarg);
                 return -1;
             }
             break;
@@ -524,6 +547,16 @@ int cmd_record(int argc, char **argv)
         pm_store_put_proc_start(st, run_id, &r0.u.start);
     }
 
+    /* Live push: its own thread; a failure to start it is said and ignored. */
+    struct pm_live *live = NULL;
+    if (o.push_url) {
+        struct pm_live_opts lo = {.proto = o.push_proto, .instance = host.hostname, .label = o.label,
+                                  .run_id = ri.uid, .started_at = ri.started_at, .quiet = o.quiet};
+        live = pm_live_start(o.push_url, &lo, err, sizeof(err));
+        if (!live)
+            pm_err("live push is off: %s (the run is recorded; push it later with 'pressmon push')", err);
+    }
+
     struct pm_recorder_opts ro = {
         .store = st,
         .run_id = run_id,
@@ -536,11 +569,14 @@ int cmd_record(int argc, char **argv)
         .tree = tree,
         .root_pid = child,
         .quiet = o.quiet,
+        .on_sample = live ? live_offer : NULL,
+        .on_sample_ctx = live,
     };
     sigprocmask(SIG_BLOCK, &handled, NULL); /* the threads inherit this mask */
     struct pm_recorder *rec = pm_recorder_start(&ro, err, sizeof(err));
     sigprocmask(SIG_SETMASK, &orig_mask, NULL);
     if (!rec) {
+        pm_live_finish(live, NULL);
         pm_err("%s", err);
         struct pm_run_end re = {.ended_at = pm_wall_ns(), .aborted = 1, .notes = err};
         pm_store_run_end(st, run_id, &re);
@@ -675,6 +711,17 @@ int cmd_record(int argc, char **argv)
         .notes = notes,
     };
     int end_ok = pm_store_run_end(st, run_id, &re) == 0;
+    if (live) {
+        struct pm_live_end le = {.has_exit = have_status, .exit_code = re.exit_code, .signal = re.signal,
+                                 .duration_ns = re.duration_ns, .samples = re.samples,
+                                 .missed_ticks = re.missed_ticks, .db = pm_store_db(st),
+                                 .run_id = run_id};
+        uint64_t unsent = 0;
+        pm_live_set_end(live, &le);
+        if (pm_live_finish(live, &unsent) < 0 && !o.quiet)
+            pm_err("live push: %llu samples not sent; they are in %s: 'pressmon push %s --to URL' "
+                   "sends them", (unsigned long long)unsent, dbpath, ri.uid);
+    }
     if (!end_ok && !res.db_failed)
         pm_err("cannot finish the run in %s: %s", dbpath, pm_store_errmsg(st));
 

@@ -16,7 +16,7 @@ esac
 pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libjansson-dev \
 libcmocka-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev zlib1g-dev procps util-linux perl python3"
 if [ "${1:-}" = servers ]; then
-    pkgs="$pkgs prometheus prometheus-pushgateway victoria-metrics influxdb curl"
+    pkgs="$pkgs prometheus prometheus-pushgateway victoria-metrics influxdb curl python3 openssl"
 fi
 
 missing=""
