@@ -565,26 +565,43 @@ static void add_cgroup(struct pm_event_rec *e)
         snprintf(e->detail + used, sizeof(e->detail) - used, "; cgroup %.*s", (int)plen, path);
 }
 
-/* The trace prints "<...>" when the sender's comm was not in the kernel's
- * saved_cmdlines cache yet (a process that had just exec'd): read it from
- * /proc while the sender is most likely still there. */
-static void fill_unknown_comm(struct pm_event_rec *e)
+/* Who sent a signal, as /proc says now (within milliseconds of the event).
+ * The trace header's tid is the task that was running: always right.  Its
+ * comm ("<...>" when not cached) and its tgid come from kernel caches
+ * indexed by pid, which can still hold a previous task of the same number
+ * (pids wrap at 32768 on many machines; a stale tgid once named a dead
+ * pressmon thread's process as the sender).  So when the sending task
+ * still exists, its Name and Tgid from /proc/TID/status win. */
+static void fill_sender(struct pm_event_rec *e, pid_t tid)
 {
-    if (strcmp(e->sender_comm, "<...>") || e->sender_pid <= 0)
+    if (tid <= 0)
         return;
-    char p[64], buf[PM_COMM_MAX];
-    snprintf(p, sizeof(p), "/proc/%d/comm", (int)e->sender_pid);
+    char p[64], buf[1024];
+    snprintf(p, sizeof(p), "/proc/%d/status", (int)tid);
     int fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return;
+        return; /* gone: keep what the trace said */
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n <= 0)
         return;
-    while (n > 0 && buf[n - 1] == '\n')
-        n--;
     buf[n] = '\0';
-    pm_strlcpy(e->sender_comm, buf, sizeof(e->sender_comm));
+    char name[PM_COMM_MAX] = "";
+    long tgid = -1;
+    for (char *line = buf; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (strncmp(line, "Name:\t", 6) == 0)
+            pm_strlcpy(name, line + 6, sizeof(name));
+        else if (strncmp(line, "Tgid:\t", 6) == 0)
+            tgid = strtol(line + 6, NULL, 10);
+        line = nl ? nl + 1 : NULL;
+    }
+    if (tgid > 0)
+        e->sender_pid = (pid_t)tgid;
+    if (name[0])
+        pm_strlcpy(e->sender_comm, name, sizeof(e->sender_comm));
 }
 
 static void handle_line(struct pm_ksig *k, const char *line, size_t len, int64_t start,
@@ -608,8 +625,8 @@ static void handle_line(struct pm_ksig *k, const char *line, size_t len, int64_t
     pm_ksig_to_rec(&ev, start, rec);
     if (ev.kind == PM_KSIG_OOM_VICTIM)
         add_cgroup(&rec->u.ev);
-    else
-        fill_unknown_comm(&rec->u.ev);
+    else if (ev.code != -2) /* SI_TIMER: the sender is the target itself */
+        fill_sender(&rec->u.ev, ev.sender_tid);
     pm_ring_commit(out);
     (*pushed)++;
 }
