@@ -340,7 +340,8 @@ static void status_line(struct pm_recorder *rec, int64_t now_t, int final)
     fflush(stderr);
 }
 
-/* Processes of the run that ended by a signal, for the summary. */
+/* Processes of the run that ended by a signal: the summary line on stderr
+ * (pm_print_kill_summary) and the "killed" array of --json. */
 static void kill_summary(struct pm_store *st, int64_t run_id, json_t *js, int print)
 {
     sqlite3_stmt *s;
@@ -351,7 +352,6 @@ static void kill_summary(struct pm_store *st, int64_t run_id, json_t *js, int pr
         return;
     sqlite3_bind_int64(s, 1, run_id);
     int n = 0;
-    char line[1024] = "";
     json_t *arr = json_array();
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *comm = (const char *)sqlite3_column_text(s, 1);
@@ -368,18 +368,6 @@ static void kill_summary(struct pm_store *st, int64_t run_id, json_t *js, int pr
         if (cause)
             json_object_set_new(o, "kill_cause", json_string(cause));
         json_array_append_new(arr, o);
-        if (n < 3) {
-            size_t l = strlen(line);
-            snprintf(line + l, sizeof(line) - l, "%s%s[%lld] %s", n ? "; " : "", comm ? comm : "?",
-                     (long long)sqlite3_column_int64(s, 0), pm_signame(sig));
-            l = strlen(line);
-            if (kcomm)
-                snprintf(line + l, sizeof(line) - l, " by %s[%lld]", kcomm, (long long)sqlite3_column_int64(s, 3));
-            else if (cause)
-                snprintf(line + l, sizeof(line) - l, " (%s)", cause);
-            l = strlen(line);
-            snprintf(line + l, sizeof(line) - l, " at +%.1f s", at);
-        }
         n++;
     }
     sqlite3_finalize(s);
@@ -458,7 +446,6 @@ int cmd_record(int argc, char **argv)
     int go[2] = {-1, -1}, errp[2] = {-1, -1};
     struct pm_tree *tree = NULL;
     char mechanism[200] = "";
-    int64_t cpu0 = pm_self_cpu_ns();
 
     if (o.ncmd > 0) {
         pm_become_subreaper();
@@ -491,6 +478,9 @@ int cmd_record(int argc, char **argv)
         t0 = pm_mono_ns();
         pm_tree_set_run_start(tree, t0);
     }
+    /* Own CPU is counted from t=0: what recording costs while the command
+     * runs (start-up is measured apart, docs/BENCHMARKS.md). */
+    int64_t cpu0 = pm_self_cpu_ns();
 
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof(cwd)))
