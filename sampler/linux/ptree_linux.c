@@ -534,10 +534,12 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
                     pm_kmsg_fd(t->kmsg), pm_psi_trig_fd(t->psi)};
     for (int i = 0; i < P_N; i++) {
         idx[i] = -1;
-        if (fds[i] < 0)
-            continue;
-        idx[i] = n;
-        p[n++] = (struct pollfd){.fd = fds[i], .events = i == P_PSI ? POLLPRI : POLLIN};
+        if (fds[i] >= 0 && n < P_N) {
+            p[n].fd = fds[i];
+            p[n].events = i == P_PSI ? POLLPRI : POLLIN;
+            p[n].revents = 0;
+            idx[i] = n++;
+        }
     }
     int r;
     if (n > 0) {
