@@ -258,7 +258,7 @@ static void effect_text(const struct pm_diff *d, const struct pm_diff_metric *m,
     if (d->group_mode)
         snprintf(buf, len, "d=%+.2f", m->effect);
     else
-        snprintf(buf, len, "%+.1fs", fmax(-999, fmin(999, m->effect)));
+        snprintf(buf, len, "%+.1fx", fmax(-999, fmin(999, m->effect))); /* x the spread, not seconds */
 }
 
 static void header(FILE *f, const char *tag, const char *sel, const struct pm_diff_run *r, int n, int md)
@@ -308,7 +308,7 @@ static void render_text(const struct pm_diff *d, const char *sa, const char *sb,
     } else {
         fprintf(f, "%sTop differences%s (%d above the noise floor; effect: %s)\n", bold, rst, sig,
                 d->group_mode ? "Cliff's delta over runs, +1 = A always higher"
-                              : "change in units of the runs' own variability");
+                              : "change in multiples (x) of the runs' own variability");
         fprintf(f, "%s%3s  %-38s %-4s %11s %11s %8s%s%s\n", dim, "#", "metric", "stat", "A", "B", "effect",
                 tty ? "  A over time / B over time" : "", rst);
     }
