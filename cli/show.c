@@ -19,6 +19,8 @@
 #include "cli.h"
 
 #define SPARK_POINTS 32
+#define PM_STR_(x) #x
+#define PM_STR(x) PM_STR_(x)
 
 static const char usage_text[] =
     "usage: pressmon show [options] RUN\n"
@@ -131,6 +133,45 @@ static void spark(const struct series *se, const struct pm_summary *sm, char *bu
         pts[i] = b > a ? sum / (double)(b - a) : NAN;
     }
     pm_sparkline(pts, n, sm->min, sm->max, buf, len);
+}
+
+/* The heaviest processes of the run: peak RSS and CPU time, from
+ * proc_samples (a pid reused within one run is counted as one). */
+#define TOP_PROCS 5
+static json_t *top_processes(sqlite3 *db, int64_t run_id, int print)
+{
+    sqlite3_stmt *s;
+    json_t *arr = json_array();
+    const char *sql =
+        "SELECT ps.pid, (SELECT comm FROM procs p WHERE p.run_id = ps.run_id AND p.pid = ps.pid"
+        "  ORDER BY p.id DESC LIMIT 1),"
+        " max(ps.rss_kb), sum(coalesce(ps.cpu_user_us, 0) + coalesce(ps.cpu_system_us, 0)),"
+        " max(ps.threads)"
+        " FROM proc_samples ps WHERE ps.run_id = ? GROUP BY ps.pid"
+        " ORDER BY max(ps.rss_kb) DESC, 4 DESC LIMIT " PM_STR(TOP_PROCS);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return arr;
+    sqlite3_bind_int64(s, 1, run_id);
+    int n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *comm = (const char *)sqlite3_column_text(s, 1);
+        double rss = (double)sqlite3_column_int64(s, 2) * 1024.0, cpu = (double)sqlite3_column_int64(s, 3) / 1e6;
+        json_t *o = json_pack("{s:I,s:f,s:f,s:I}", "pid", (json_int_t)sqlite3_column_int64(s, 0), "peak_rss_bytes",
+                              rss, "cpu_seconds", cpu, "max_threads", (json_int_t)sqlite3_column_int64(s, 4));
+        json_t *c = comm ? json_string(comm) : NULL;
+        if (c)
+            json_object_set_new(o, "comm", c);
+        json_array_append_new(arr, o);
+        if (print) {
+            char b[32];
+            printf("%s %-16.16s pid %-7lld peak rss %10s  cpu %7.2f s  threads %lld\n",
+                   n ? "          " : "top procs ", comm ? comm : "?", (long long)sqlite3_column_int64(s, 0),
+                   pm_fmt_bytes(rss, b, sizeof(b)), cpu, (long long)sqlite3_column_int64(s, 4));
+        }
+        n++;
+    }
+    sqlite3_finalize(s);
+    return arr;
 }
 
 static const char *col_text(sqlite3_stmt *s, int i)
@@ -268,6 +309,7 @@ int cmd_show(int argc, char **argv)
                                                 "p50", sum[i].p50, "p95", sum[i].p95, "max", sum[i].max));
         }
         json_object_set_new(o, "metrics", ms);
+        json_object_set_new(o, "top_processes", top_processes(sdb, run_id, 0));
         char *out = json_dumps(o, JSON_INDENT(2));
         puts(out);
         free(out);
@@ -312,6 +354,7 @@ int cmd_show(int argc, char **argv)
         if (*col_text(s, 22))
             printf("attribution %s\n", col_text(s, 22));
         pm_print_kill_summary(st, run_id, stdout, "kills      ");
+        json_decref(top_processes(sdb, run_id, 1));
         if (*col_text(s, 35))
             printf("tags       %s\n", col_text(s, 35));
         if (*col_text(s, 23))

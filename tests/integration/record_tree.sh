@@ -24,4 +24,7 @@ proc_connector)
 *) echo "note: tree followed by $mech: exit statuses of grandchildren are not checked" >&2 ;;
 esac
 expect_ge "$(q "select count(*) from proc_samples where run_id=$run")" 10 "process samples"
+pm show label:tree
+expect_contains "$OUT" "top procs" "show lists the heaviest processes"
+expect_contains "$OUT" "sleep" "a sleep among them"
 echo ok
