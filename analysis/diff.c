@@ -483,9 +483,20 @@ static int load_sys(struct loader *L, const struct run_meta *rm, int64_t span_ns
     double factor[PM_SYS_N];
     for (int i = 0; i < PM_SYS_N; i++)
         factor[i] = pm_metric_value(&pm_sys_metrics[i], 1);
+    /* A value stands for the time since the previous non-NULL value of its
+     * own column, and a counter is the delta over that time: slow sources
+     * are not read every tick (catalog.h).  Before a column's first value
+     * that time starts at the run's first row, where the counters were
+     * first read (the first row itself stands for one interval). */
+    int64_t since[PM_SYS_N];
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t t = sqlite3_column_int64(q, 0);
-        int64_t dt = prev >= 0 ? t - prev : rm->interval_ns;
+        int64_t row_since = prev >= 0 ? prev : t - rm->interval_ns;
+        if (prev < 0)
+            for (int i = 0; i < PM_SYS_N; i++)
+                since[i] = row_since;
+        int64_t dt = t - row_since;
+        int first = prev < 0;
         prev = t;
         if (dt <= 0)
             continue;
@@ -496,13 +507,23 @@ static int load_sys(struct loader *L, const struct run_meta *rm, int64_t span_ns
              * the calls into SQLite for the usual nonzero values. */
             int64_t raw = sqlite3_column_int64(q, i + 1);
             if (raw == 0 && sqlite3_column_type(q, i + 1) == SQLITE_NULL)
-                continue; /* this platform has no such metric, or first counter sample */
+                continue; /* not read at this tick, or no such metric here */
+            int64_t mdt = dt;
+            double inv = inv_dt_s;
+            if (since[i] != row_since) { /* the column skipped rows */
+                mdt = t - since[i];
+                inv = (double)NS_PER_S / (double)mdt;
+            }
+            since[i] = t;
             double x = (double)raw * factor[i];
             if (pm_sys_metrics[i].kind == PM_COUNTER)
-                x *= inv_dt_s;
-            if (acc_add_at(&L->acc[i], b, w, dt, x) < 0)
+                x *= inv;
+            if (acc_add_at(&L->acc[i], b, w, mdt, x) < 0)
                 return oom(L);
         }
+        if (first) /* every counter was first read here */
+            for (int i = 0; i < PM_SYS_N; i++)
+                since[i] = t;
     }
     if (rc != SQLITE_DONE) {
         snprintf(L->err, L->errlen, "cannot read samples of run %s: %s", rm->pub.uid, sqlite3_errmsg(L->db));

@@ -90,18 +90,29 @@ static int load_series(sqlite3 *db, int64_t run_id, struct series *out)
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(s, 1, run_id);
-    int64_t prev_t = -1;
+    /* A counter is the delta since the previous non-NULL value of its own
+     * column (slow sources are not read every tick, catalog.h): its rate
+     * divides by the time since then, or since the run's first row (where
+     * the counters were first read) for its first value. */
+    int64_t first_t = -1, prev_t[PM_SYS_N];
     while (sqlite3_step(s) == SQLITE_ROW) {
         int64_t t = sqlite3_column_int64(s, 0);
+        if (first_t < 0) {
+            first_t = t;
+            for (int i = 0; i < PM_SYS_N; i++)
+                prev_t[i] = t;
+        }
         for (int i = 0; i < PM_SYS_N; i++) {
             const struct pm_metric *m = &pm_sys_metrics[i];
             if (sqlite3_column_type(s, i + 1) == SQLITE_NULL)
                 continue;
             double v = pm_metric_value(m, sqlite3_column_int64(s, i + 1));
             if (m->kind == PM_COUNTER) {
-                if (prev_t < 0 || t <= prev_t)
+                int64_t since = prev_t[i];
+                prev_t[i] = t;
+                if (t <= since)
                     continue;
-                v = v * 1e9 / (double)(t - prev_t);
+                v = v * 1e9 / (double)(t - since);
             }
             struct series *se = &out[i];
             if (se->n == se->cap) {
@@ -114,7 +125,6 @@ static int load_series(sqlite3 *db, int64_t run_id, struct series *out)
             }
             se->v[se->n++] = display_value(m, v);
         }
-        prev_t = t;
     }
     sqlite3_finalize(s);
     return 0;

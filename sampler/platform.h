@@ -80,9 +80,22 @@ struct pm_sys_opts {
  * human-readable list of what is read ("meminfo vmstat stat psi ..."). */
 struct pm_sys *pm_sys_open(const struct pm_sys_opts *o, char *sources, size_t sources_len,
                            char *err, size_t errlen);
-/* Fill one sample (t_ns/late_ns are set by the caller).  Counters are
- * deltas since the previous call; the first call reports them absent. */
-void pm_sys_read(struct pm_sys *s, struct pm_sys_rec *out);
+/* Fill one sample (out->t_ns/late_ns are set by the caller).
+ *
+ * tick_ns is the tick's scheduled time (any origin, never decreasing):
+ * expensive sources that change slowly are read only when their own
+ * period has passed since their last read (Linux: /proc/vmstat every
+ * >= 100 ms, /proc/loadavg every >= 1 s); on the other ticks their
+ * columns are absent.  The scheduled time, not the wakeup time, keeps
+ * that cadence exact (every 10th tick at 10 ms) despite wakeup jitter.
+ * read_all != 0 reads every source whatever its period: the first call
+ * does anyway, and the recorder asks for it on the last sample so the
+ * run's counter totals reach its end.
+ *
+ * A counter is the delta since the last time its source was read, i.e.
+ * since the previous non-absent value of that metric (catalog.h); the
+ * first call reports counters absent. */
+void pm_sys_read(struct pm_sys *s, int64_t tick_ns, int read_all, struct pm_sys_rec *out);
 void pm_sys_close(struct pm_sys *s);
 
 /* ---- the recorded process tree ---------------------------------------- */

@@ -81,14 +81,16 @@ static void push_gap(struct pm_recorder *r, int64_t t_ns, int64_t missed)
     pm_ring_commit(&r->ring_sampler);
 }
 
-static void take_sample(struct pm_recorder *r, int64_t now, int64_t deadline, int with_tree)
+static void take_sample(struct pm_recorder *r, int64_t now, int64_t deadline, int with_tree, int last)
 {
     int64_t t_ns = now - r->o.t0;
     struct pm_rec *rec = pm_ring_reserve(&r->ring_sampler);
     if (rec) {
         rec->type = PM_REC_SYS;
         struct pm_sys_rec *s = &rec->u.sys;
-        pm_sys_read(r->o.sys, s);
+        /* The deadline paces the slow sources (platform.h); the last
+         * sample reads them all so the run's totals reach its end. */
+        pm_sys_read(r->o.sys, deadline - r->o.t0, last, s);
         s->t_ns = t_ns;
         s->late_ns = now > deadline ? now - deadline : 0;
         int64_t avail = (s->present >> PM_M_MEM_AVAILABLE) & 1 ? s->v[PM_M_MEM_AVAILABLE] : -1;
@@ -133,11 +135,11 @@ static void *sampler_main(void *arg)
         int64_t deadline = r->o.t0 + k * r->o.interval_ns;
         /* The tree is sampled on the ticks that cross a proc interval. */
         int tree_tick = (k % ratio) == 0 || exp > ratio;
-        take_sample(r, now, deadline, tree_tick);
+        take_sample(r, now, deadline, tree_tick, 0);
     }
     /* The last sample, at exit (DESIGN: first sample at t=0, last at exit). */
     int64_t now = pm_mono_ns();
-    take_sample(r, now, now, 1);
+    take_sample(r, now, now, 1, 1);
     return NULL;
 }
 

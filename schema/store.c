@@ -89,8 +89,14 @@ static int exec(struct pm_store *st, const char *sql)
 /* The catalog rows and the rate view are derived from sampler/catalog.h:
  * rewritten whenever a writer opens the database, so they always match
  * the binary that writes the samples. */
-/* FNV-1a over every catalog string and number: changes when any metric
- * does. */
+/* How sample_rates is written: bump it when its SQL changes, so that
+ * existing databases get the new view (it is part of the fingerprint).
+ * 2: counters divided by the time since the previous non-NULL value of the
+ * same column, not the previous row. */
+#define RATES_VIEW_VERSION "sample_rates 2"
+
+/* FNV-1a over every catalog string and number and the view's version:
+ * changes when any metric or the view does. */
 static void catalog_fingerprint(char *out, size_t len)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -98,6 +104,7 @@ static void catalog_fingerprint(char *out, size_t len)
     for (const char *c_ = (str); *c_; c_++)                          \
         h = (h ^ (unsigned char)*c_) * 1099511628211ULL;            \
     h = (h ^ 0xff) * 1099511628211ULL
+    MIX(RATES_VIEW_VERSION);
     for (int scope = PM_SCOPE_SYSTEM; scope <= PM_SCOPE_PROCESS; scope++) {
         int n;
         const struct pm_metric *c = pm_catalog((enum pm_scope)scope, &n);
@@ -159,8 +166,15 @@ static int refresh_catalog(struct pm_store *st)
     }
     sqlite3_finalize(s);
 
-    /* sample_rates: counters as per-second rates, gauges in their units. */
-    char sql[16384];
+    /* sample_rates: counters as per-second rates, gauges in their units.
+     * A counter is the delta since the previous non-NULL value of its
+     * column (slow sources are not read every tick, catalog.h), so it is
+     * divided by the time since then: the latest earlier row where the
+     * column is not NULL, or the run's first row (where the counters were
+     * first read) if there is none.  Every column uses the same window
+     * `w`, so SQLite sorts once; max() over a frame that only grows is a
+     * running maximum, one step per row. */
+    char sql[32768];
     size_t off = (size_t)snprintf(sql, sizeof(sql),
                                   "DROP VIEW IF EXISTS sample_rates;"
                                   "CREATE VIEW sample_rates AS SELECT run_id, t_ns, "
@@ -170,14 +184,21 @@ static int refresh_catalog(struct pm_store *st)
         const char *kib = strstr(m->column, "_kb") ? " * 1024.0" : "";
         if (m->kind == PM_COUNTER)
             off += (size_t)snprintf(sql + off, sizeof(sql) - off,
-                                    ", %s%s / %lld.0 * 1e9 / (t_ns - lag(t_ns) OVER w) AS %s_per_s",
-                                    m->column, kib, (long long)m->scale, m->prom);
+                                    ", %s%s / %lld.0 * 1e9 / (t_ns - coalesce("
+                                    "max(CASE WHEN %s IS NOT NULL THEN t_ns END) OVER w, "
+                                    "min(t_ns) OVER w)) AS %s_per_s",
+                                    m->column, kib, (long long)m->scale, m->column, m->prom);
         else
             off += (size_t)snprintf(sql + off, sizeof(sql) - off, ", %s%s / %lld.0 AS %s", m->column,
                                     kib, (long long)m->scale, m->prom);
     }
+    if (off >= sizeof(sql)) {
+        set_err(st, "%s: the sample_rates view does not fit its buffer (a bug: enlarge it)", st->path);
+        return -1;
+    }
     snprintf(sql + off, sizeof(sql) - off,
-             " FROM samples WINDOW w AS (PARTITION BY run_id ORDER BY t_ns);");
+             " FROM samples WINDOW w AS (PARTITION BY run_id ORDER BY t_ns"
+             " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING);");
     if (exec(st, sql) < 0)
         return -1;
     if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO pressmon_meta(key, value) VALUES ('catalog', ?)", -1, &s,

@@ -258,8 +258,12 @@ static void read_cpu(struct pm_sys *s, struct pm_sys_rec *out)
     s->have_prev_cpu = 1;
 }
 
-void pm_sys_read(struct pm_sys *s, struct pm_sys_rec *out)
+void pm_sys_read(struct pm_sys *s, int64_t tick_ns, int read_all, struct pm_sys_rec *out)
 {
+    /* HOST_VM_INFO64 keeps its own 1 Hz clock (the kernel's rate limit is
+     * in real time, and a forced read would only return the cached copy). */
+    (void)tick_ns;
+    (void)read_all;
     int64_t now = pm_mono_ns();
     int64_t v;
     out->present = 0;
