@@ -10,9 +10,17 @@
  * Values are stored as integers: `scale` says how many stored units make one
  * `unit` (cpu_user_us is stored in microseconds, unit "seconds", scale 1e6).
  * Counters (kind PM_COUNTER) are stored as the delta since the previous
- * sample of the same run, which keeps rows small; the first sample of a run
- * stores NULL for them.  A metric this platform or machine cannot read is
- * NULL, never 0.
+ * non-NULL value of the same column in the run, which keeps rows small;
+ * NULL means "not read at this tick".  Most sources are read every tick,
+ * but slow-moving, expensive ones are not (Linux /proc/vmstat at most every
+ * 100 ms, macOS HOST_VM_INFO64 once a second; platform.h), so a counter's
+ * delta may span several rows: a rate divides it by the time since the
+ * previous non-NULL value of that column (or since the run's first row,
+ * where every source is first read), never by the time since the previous
+ * row.  The first sample of a run stores NULL for every counter.  Gauges
+ * of a slow source (load1 on Linux, read once a second) are NULL on the
+ * rows in between.  A metric this platform or machine cannot read is NULL,
+ * never 0.
  *
  * To add a metric: add a line here, a column in a new schema migration, and
  * the parser and fixture that produce it.
