@@ -49,7 +49,7 @@ struct pm_sys_rec {
     int64_t t_ns;        /* monotonic ns since the run started */
     int64_t late_ns;     /* how long after its deadline the sample was taken */
     uint64_t present;    /* bit i set: v[i] is valid (else NULL) */
-    int64_t v[PM_SYS_N]; /* counters: delta since the previous sample */
+    int64_t v[PM_SYS_N]; /* counters: delta since the source was last read (catalog.h) */
 };
 
 struct pm_proc_start_rec {
