@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -66,6 +67,7 @@ struct member {
     int64_t start_ns;
     /* sampler-private */
     int dir_fd, stat_fd, io_fd;
+    int pidfd;          /* scan mode: the exit status after the parent reaps it */
     int io_ok;
     struct pm_proc_hist hist;
 };
@@ -78,6 +80,7 @@ struct pm_tree {
     long page_kb;
     _Atomic int use_connector;
     int nl_fd;
+    int pidfd_exit;            /* scan mode: pidfds keep exit statuses (Linux >= 6.15) */
     int wake_fd;               /* eventfd: pm_tree_wake ends a pm_tree_events wait */
     int root_exec_seen;        /* event thread: the connector saw the root exec or exit */
     int64_t confirm_deadline;
@@ -208,6 +211,66 @@ static void kill_member(struct pm_tree *t, int slot)
             break;
     }
     atomic_fetch_sub(&t->alive, 1);
+}
+
+/* ---- pidfd exit status (scan mode) ----------------------------------------
+ *
+ * Without the proc connector, a grandchild's exit status goes to its own
+ * parent's waitpid, not to pressmon.  Since Linux 6.15 a pidfd keeps the
+ * exit status of its process after it is reaped (PIDFD_GET_INFO with
+ * PIDFD_INFO_EXIT), so the scan opens a pidfd for every member it finds.
+ * Debian 12's headers predate it: the UAPI is declared here. */
+#ifndef PIDFD_INFO_EXIT
+#define PIDFD_INFO_EXIT (1UL << 3)
+#endif
+struct pm_pidfd_info {  /* struct pidfd_info, PIDFD_INFO_SIZE_VER0 = 64 bytes */
+    uint64_t mask;
+    uint64_t cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;  /* a wait status, as waitpid gives it */
+};
+_Static_assert(sizeof(struct pm_pidfd_info) == 64, "PIDFD_INFO_SIZE_VER0");
+#define PM_PIDFD_GET_INFO _IOWR(0xFF, 11, struct pm_pidfd_info)
+
+static int pidfd_open_pid(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* The wait status of a reaped process held by pidfd, or -1. */
+static int pidfd_exit_status(int pidfd)
+{
+    if (pidfd < 0)
+        return -1;
+    struct pm_pidfd_info info;
+    memset(&info, 0, sizeof(info));
+    info.mask = PIDFD_INFO_EXIT;
+    if (ioctl(pidfd, PM_PIDFD_GET_INFO, &info) != 0 || !(info.mask & PIDFD_INFO_EXIT))
+        return -1;
+    return info.exit_code;
+}
+
+/* Does this kernel keep exit statuses in pidfds?  One short-lived child
+ * tells (scan mode only, at open). */
+static int pidfd_exit_supported(void)
+{
+    pid_t c = fork();
+    if (c < 0)
+        return 0;
+    if (c == 0)
+        _exit(3);
+    int fd = pidfd_open_pid(c), st;
+    waitpid(c, &st, 0);
+    int ws = pidfd_exit_status(fd);
+    if (fd >= 0)
+        close(fd);
+    return ws >= 0 && WIFEXITED(ws) && WEXITSTATUS(ws) == 3;
 }
 
 /* ---- the proc connector --------------------------------------------------- */
@@ -419,8 +482,12 @@ static void scan_proc(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
             if (hash_find(t, (pid_t)ps.ppid) < 0)
                 continue;
             int64_t start = ps.starttime * t->ns_per_tick - t->boot_minus_mono - t->run_start;
-            if (add_member(t, pid, (pid_t)ps.ppid, start) >= 0)
+            int slot = add_member(t, pid, (pid_t)ps.ppid, start);
+            if (slot >= 0) {
+                if (t->pidfd_exit)
+                    t->slots[slot].pidfd = pidfd_open_pid(pid);
                 push_start(t, out, t_ns, pid, (pid_t)ps.ppid, start, 0, t->buf, 65536);
+            }
         }
     }
 }
@@ -444,7 +511,7 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     for (int i = 0; i < HASH_SIZE; i++)
         t->hash[i] = -1;
     for (int i = 0; i < MAX_MEMBERS; i++)
-        t->slots[i].dir_fd = t->slots[i].stat_fd = t->slots[i].io_fd = -1;
+        t->slots[i].dir_fd = t->slots[i].stat_fd = t->slots[i].io_fd = t->slots[i].pidfd = -1;
     t->root = root;
     t->run_start = o->run_start_mono_ns;
     t->boot_minus_mono = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
@@ -456,12 +523,21 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
     char why[256] = "";
-    t->nl_fd = cn_open(why, sizeof(why));
+    /* PRESSMON_TREE=scan: follow the tree as a container would have to
+     * (for tests, or when the connector misbehaves). */
+    const char *tenv = getenv("PRESSMON_TREE");
+    if (tenv && !strcmp(tenv, "scan"))
+        snprintf(why, sizeof(why), "forced by PRESSMON_TREE=scan");
+    else
+        t->nl_fd = cn_open(why, sizeof(why));
     atomic_init(&t->use_connector, t->nl_fd >= 0);
     if (t->nl_fd >= 0)
         snprintf(t->mechanism, sizeof(t->mechanism), "proc_connector");
-    else
-        snprintf(t->mechanism, sizeof(t->mechanism), "proc_scan (%.140s)", why);
+    else {
+        t->pidfd_exit = pidfd_exit_supported();
+        snprintf(t->mechanism, sizeof(t->mechanism), "proc_scan%s (%.120s)",
+                 t->pidfd_exit ? " + pidfd exit status" : "", why);
+    }
     snprintf(mechanism, mlen, "%s", t->mechanism);
     char kwhy[200] = "";
     /* PRESSMON_ATTRIBUTION=off: measure or avoid the tracefs cost
@@ -616,6 +692,9 @@ static int open_member(struct pm_tree *t, struct member *m)
 
 static void close_member(struct member *m)
 {
+    if (m->pidfd >= 0)
+        close(m->pidfd);
+    m->pidfd = -1;
     if (m->stat_fd >= 0)
         close(m->stat_fd);
     if (m->io_fd >= 0)
@@ -658,6 +737,16 @@ static int sample_member(struct pm_tree *t, struct member *m, int64_t t_ns, stru
     return 0;
 }
 
+/* Scan mode: a member vanished (reaped).  Its pidfd may still know why. */
+static void scan_exit(struct member *m, int64_t t_ns, struct pm_ring *out)
+{
+    int ws = pidfd_exit_status(m->pidfd);
+    if (ws >= 0)
+        push_exit(out, t_ns, m->pid, PM_STATUS_PIDFD, ws);
+    else
+        push_exit(out, t_ns, m->pid, PM_STATUS_UNKNOWN, 0);
+}
+
 void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
 {
     int scanning = !atomic_load_explicit(&t->use_connector, memory_order_acquire);
@@ -673,7 +762,7 @@ void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
                 /* Gone before we looked.  In scan mode it was never seen
                  * alive long enough: the adder (us) retires it. */
                 if (scanning) {
-                    push_exit(out, t_ns, m->pid, PM_STATUS_UNKNOWN, 0);
+                    scan_exit(m, t_ns, out);
                     kill_member(t, i);
                 }
                 s = atomic_load_explicit(&m->state, memory_order_acquire);
@@ -683,7 +772,7 @@ void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
         }
         if (s == SLOT_LIVE) {
             if (sample_member(t, m, t_ns, out) != 0 && scanning) {
-                push_exit(out, t_ns, m->pid, PM_STATUS_UNKNOWN, 0);
+                scan_exit(m, t_ns, out);
                 kill_member(t, i);
                 s = SLOT_DEAD;
             }
