@@ -10,8 +10,9 @@
 -- `started_at`/`ended_at` are wall-clock unix nanoseconds.  The columns of
 -- `samples` and `proc_samples` are the metric catalog (table `metrics`,
 -- sampler/catalog.h): units, scales and kinds are there.  Counter columns
--- hold the delta since the previous sample; the view `sample_rates` turns
--- them into per-second rates.
+-- hold the delta since the previous non-NULL value of that column in the
+-- run (slow sources such as /proc/vmstat are not read on every tick: NULL
+-- there); the view `sample_rates` turns them into per-second rates.
 
 CREATE TABLE hosts (
     id          INTEGER PRIMARY KEY,
