@@ -320,27 +320,28 @@ static const char *const stmt_sql[ST_N] = {
                  " VALUES (?,?,?,?,?,?,?,?)",
 };
 
-static int prepare_writer(struct pm_store *st)
+/* "INSERT OR REPLACE INTO table(fixed..., <every catalog column>) VALUES (?...)". */
+static int prepare_catalog_insert(struct pm_store *st, const char *table, const char *fixed, int nfixed,
+                                  enum pm_scope scope, sqlite3_stmt **out)
 {
     char sql[4096];
-    size_t off = (size_t)snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO samples(run_id, t_ns, late_us");
-    for (int i = 0; i < PM_SYS_N; i++)
-        off += (size_t)snprintf(sql + off, sizeof(sql) - off, ", %s", pm_sys_metrics[i].column);
-    off += (size_t)snprintf(sql + off, sizeof(sql) - off, ") VALUES (?,?,?");
-    for (int i = 0; i < PM_SYS_N; i++)
+    int n;
+    const struct pm_metric *c = pm_catalog(scope, &n);
+    size_t off = (size_t)snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO %s(%s", table, fixed);
+    for (int i = 0; i < n; i++)
+        off += (size_t)snprintf(sql + off, sizeof(sql) - off, ", %s", c[i].column);
+    off += (size_t)snprintf(sql + off, sizeof(sql) - off, ") VALUES (?");
+    for (int i = 1; i < nfixed + n; i++)
         off += (size_t)snprintf(sql + off, sizeof(sql) - off, ",?");
     snprintf(sql + off, sizeof(sql) - off, ")");
-    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[ST_SYS], NULL) != SQLITE_OK)
-        goto fail;
+    return sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) == SQLITE_OK ? 0 : -1;
+}
 
-    off = (size_t)snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO proc_samples(run_id, pid, t_ns, state");
-    for (int i = 0; i < PM_PROC_N; i++)
-        off += (size_t)snprintf(sql + off, sizeof(sql) - off, ", %s", pm_proc_metrics[i].column);
-    off += (size_t)snprintf(sql + off, sizeof(sql) - off, ") VALUES (?,?,?,?");
-    for (int i = 0; i < PM_PROC_N; i++)
-        off += (size_t)snprintf(sql + off, sizeof(sql) - off, ",?");
-    snprintf(sql + off, sizeof(sql) - off, ")");
-    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[ST_PSAMPLE], NULL) != SQLITE_OK)
+static int prepare_writer(struct pm_store *st)
+{
+    if (prepare_catalog_insert(st, "samples", "run_id, t_ns, late_us", 3, PM_SCOPE_SYSTEM, &st->stmt[ST_SYS]) < 0 ||
+        prepare_catalog_insert(st, "proc_samples", "run_id, pid, t_ns, state", 4, PM_SCOPE_PROCESS,
+                               &st->stmt[ST_PSAMPLE]) < 0)
         goto fail;
 
     for (int i = 0; i < ST_N; i++) {

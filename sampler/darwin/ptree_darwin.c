@@ -53,12 +53,12 @@
 #include "sampler/exitinfo.h"
 #include "sampler/macos_log.h"
 #include "sampler/platform.h"
+#include "sampler/pidmap.h"
 #include "sampler/prochist.h"
 
 extern char **environ;
 
 #define MAX_MEMBERS 4096
-#define HASH_SIZE 8192 /* power of two, > 2 * MAX_MEMBERS */
 #define MAX_PIDS 16384 /* sweep buffer */
 #define SWEEP_NS 250000000LL
 #define ARGBUF 65536
@@ -87,7 +87,7 @@ struct pm_tree {
     _Atomic int root_alive;
     _Atomic uint64_t lost;
     struct member *slots;
-    int32_t *hash;           /* event-thread private: pid -> slot, -1 empty, -2 tombstone */
+    struct pm_pidmap map;    /* event-thread private: pid -> slot */
     pid_t *pids;             /* sweep buffer */
     char *argbuf;            /* KERN_PROCARGS2 buffer */
     int64_t last_sweep;
@@ -101,48 +101,9 @@ struct pm_tree {
 
 /* ---- member table (same protocol as the Linux tree) ------------------- */
 
-static uint32_t hash_pid(pid_t pid)
-{
-    return ((uint32_t)pid * 2654435761u) & (HASH_SIZE - 1);
-}
-
-static int hash_find(struct pm_tree *t, pid_t pid)
-{
-    for (uint32_t h = hash_pid(pid), n = 0; n < HASH_SIZE; h = (h + 1) & (HASH_SIZE - 1), n++) {
-        int32_t i = t->hash[h];
-        if (i == -1)
-            return -1;
-        if (i >= 0 && t->slots[i].pid == pid)
-            return i;
-    }
-    return -1;
-}
-
-static void hash_put(struct pm_tree *t, pid_t pid, int slot)
-{
-    for (uint32_t h = hash_pid(pid);; h = (h + 1) & (HASH_SIZE - 1))
-        if (t->hash[h] < 0) {
-            t->hash[h] = slot;
-            return;
-        }
-}
-
-static void hash_del(struct pm_tree *t, pid_t pid)
-{
-    for (uint32_t h = hash_pid(pid), n = 0; n < HASH_SIZE; h = (h + 1) & (HASH_SIZE - 1), n++) {
-        int32_t i = t->hash[h];
-        if (i == -1)
-            return;
-        if (i >= 0 && t->slots[i].pid == pid) {
-            t->hash[h] = -2;
-            return;
-        }
-    }
-}
-
 static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid)
 {
-    if (hash_find(t, pid) >= 0)
+    if (pm_pidmap_find(&t->map, pid) >= 0)
         return -1;
     for (int i = 0; i < MAX_MEMBERS; i++) {
         struct member *m = &t->slots[i];
@@ -152,7 +113,7 @@ static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid)
         m->ppid = ppid;
         m->comm[0] = '\0';
         proc_name(pid, m->comm, sizeof(m->comm));
-        hash_put(t, pid, i);
+        pm_pidmap_put(&t->map, pid, i);
         atomic_fetch_add(&t->alive, 1);
         atomic_store_explicit(&m->state, SLOT_NEW, memory_order_release);
         return i;
@@ -164,7 +125,7 @@ static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid)
 static void kill_member(struct pm_tree *t, int slot)
 {
     struct member *m = &t->slots[slot];
-    hash_del(t, m->pid);
+    pm_pidmap_del(&t->map, m->pid);
     for (;;) {
         int s = atomic_load_explicit(&m->state, memory_order_acquire);
         if (s != SLOT_NEW && s != SLOT_LIVE)
@@ -314,7 +275,7 @@ static void adopt_children(struct pm_tree *t, struct pm_ring *out, pid_t parent)
     /* proc_listchildpids returns a count of pids (unlike proc_listpids,
      * which returns bytes). */
     for (int i = 0; i < n && i < MAX_PIDS; i++)
-        if (t->pids[i] > 0 && hash_find(t, t->pids[i]) < 0)
+        if (t->pids[i] > 0 && pm_pidmap_find(&t->map, t->pids[i]) < 0)
             adopt(t, out, t->pids[i], parent);
 }
 
@@ -329,12 +290,12 @@ static void sweep(struct pm_tree *t, struct pm_ring *out)
         int added = 0;
         for (int i = 0; i < n; i++) {
             pid_t pid = t->pids[i];
-            if (pid <= 0 || hash_find(t, pid) >= 0)
+            if (pid <= 0 || pm_pidmap_find(&t->map, pid) >= 0)
                 continue;
             struct proc_bsdshortinfo si;
             if (proc_pidinfo(pid, PROC_PIDT_SHORTBSDINFO, 0, &si, sizeof(si)) != (int)sizeof(si))
                 continue;
-            if (hash_find(t, (pid_t)si.pbsi_ppid) >= 0) {
+            if (pm_pidmap_find(&t->map, (pid_t)si.pbsi_ppid) >= 0) {
                 adopt(t, out, pid, (pid_t)si.pbsi_ppid);
                 added++;
             }
@@ -413,7 +374,7 @@ static void on_log_line(const char *line, size_t len, void *arg)
     /* The victim must be ours: by pid, or by name when the line has none.
      * (A dead member's pid has left the hash, but a kill line for it
      * arrives around its exit: the DEAD slot still matches by name.) */
-    int ours = ev.pid ? (hash_find(t, ev.pid) >= 0 || member_by_comm(t, ev.comm)) : member_by_comm(t, ev.comm);
+    int ours = ev.pid ? (pm_pidmap_find(&t->map, ev.pid) >= 0 || member_by_comm(t, ev.comm)) : member_by_comm(t, ev.comm);
     if (!ours)
         return;
     int64_t t_ns = rel_now(t);
@@ -477,15 +438,14 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     t->log_fd = -1;
     t->log_pid = -1;
     t->slots = calloc(MAX_MEMBERS, sizeof(*t->slots));
-    t->hash = malloc(HASH_SIZE * sizeof(*t->hash));
+    int map_ok = pm_pidmap_init(&t->map, 2 * MAX_MEMBERS) == 0;
     t->pids = malloc(MAX_PIDS * sizeof(*t->pids));
     t->argbuf = malloc(ARGBUF);
-    if (!t->slots || !t->hash || !t->pids || !t->argbuf) {
+    if (!t->slots || !map_ok || !t->pids || !t->argbuf) {
         snprintf(err, errlen, "out of memory opening the process tree");
         pm_tree_close(t);
         return NULL;
     }
-    memset(t->hash, 0xff, HASH_SIZE * sizeof(*t->hash)); /* -1: empty */
     t->kq = kqueue();
     if (t->kq >= 0) {
         struct kevent64_s wake;
@@ -522,7 +482,7 @@ static void on_proc_event(struct pm_tree *t, struct pm_ring *out, const struct k
             log_exited(t, out, (uint32_t)ev->data);
         return;
     }
-    int slot = hash_find(t, pid);
+    int slot = pm_pidmap_find(&t->map, pid);
     if (ff & NOTE_FORK)
         adopt_children(t, out, pid);
     if ((ff & NOTE_EXEC) && slot >= 0) {
@@ -677,7 +637,7 @@ void pm_tree_close(struct pm_tree *t)
         close(t->kq);
     free(t->split);
     free(t->slots);
-    free(t->hash);
+    pm_pidmap_free(&t->map);
     free(t->pids);
     free(t->argbuf);
     free(t);

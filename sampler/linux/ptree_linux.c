@@ -26,6 +26,7 @@
  * Nothing here allocates after pm_tree_open.
  */
 #include "../platform.h"
+#include "../pidmap.h"
 #include "../prochist.h"
 
 #include <dirent.h>
@@ -55,7 +56,6 @@
 #include "tracefs.h"
 
 #define MAX_MEMBERS 8192
-#define HASH_SIZE 16384 /* power of two, > 2 * MAX_MEMBERS */
 #define DENTS_BUF (64 * 1024)
 
 enum { SLOT_FREE = 0, SLOT_NEW, SLOT_LIVE, SLOT_DEAD };
@@ -88,7 +88,7 @@ struct pm_tree {
     _Atomic int alive;         /* members not yet known dead */
     _Atomic uint64_t lost;     /* connector overruns */
     struct member *slots;
-    int32_t *hash;             /* adder-private: pid -> slot index, -1 empty, -2 tombstone */
+    struct pm_pidmap map;      /* adder-private: pid -> slot */
     int proc_fd;               /* /proc, for the scan */
     char *dents;
     char *buf;                 /* sampler-thread read buffer */
@@ -108,46 +108,6 @@ static int64_t clock_ns(clockid_t c)
     struct timespec ts;
     clock_gettime(c, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static uint32_t hash_pid(pid_t pid)
-{
-    return ((uint32_t)pid * 2654435761u) & (HASH_SIZE - 1);
-}
-
-static int hash_find(struct pm_tree *t, pid_t pid)
-{
-    for (uint32_t h = hash_pid(pid), n = 0; n < HASH_SIZE; h = (h + 1) & (HASH_SIZE - 1), n++) {
-        int32_t i = t->hash[h];
-        if (i == -1)
-            return -1;
-        if (i >= 0 && t->slots[i].pid == pid)
-            return i;
-    }
-    return -1;
-}
-
-static void hash_del(struct pm_tree *t, pid_t pid)
-{
-    for (uint32_t h = hash_pid(pid), n = 0; n < HASH_SIZE; h = (h + 1) & (HASH_SIZE - 1), n++) {
-        int32_t i = t->hash[h];
-        if (i == -1)
-            return;
-        if (i >= 0 && t->slots[i].pid == pid) {
-            t->hash[h] = -2;
-            return;
-        }
-    }
-}
-
-static void hash_put(struct pm_tree *t, pid_t pid, int slot)
-{
-    for (uint32_t h = hash_pid(pid), n = 0; n < HASH_SIZE; h = (h + 1) & (HASH_SIZE - 1), n++) {
-        if (t->hash[h] < 0) {
-            t->hash[h] = slot;
-            return;
-        }
-    }
 }
 
 /* Read a small /proc/PID file by path (adder side, not the sampling path). */
@@ -181,7 +141,7 @@ static void fill_identity(pid_t pid, struct pm_proc_start_rec *r, char *buf, siz
 /* Adder: add pid as a member (FREE -> NEW).  Returns the slot or -1. */
 static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid, int64_t start_ns)
 {
-    if (hash_find(t, pid) >= 0)
+    if (pm_pidmap_find(&t->map, pid) >= 0)
         return -1;
     for (int i = 0; i < MAX_MEMBERS; i++) {
         struct member *m = &t->slots[i];
@@ -190,7 +150,7 @@ static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid, int64_t start_ns
         m->pid = pid;
         m->ppid = ppid;
         m->start_ns = start_ns;
-        hash_put(t, pid, i);
+        pm_pidmap_put(&t->map, pid, i);
         atomic_fetch_add(&t->alive, 1);
         atomic_store_explicit(&m->state, SLOT_NEW, memory_order_release);
         return i;
@@ -202,7 +162,7 @@ static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid, int64_t start_ns
 static void kill_member(struct pm_tree *t, int slot)
 {
     struct member *m = &t->slots[slot];
-    hash_del(t, m->pid);
+    pm_pidmap_del(&t->map, m->pid);
     for (;;) {
         int s = atomic_load_explicit(&m->state, memory_order_acquire);
         if (s != SLOT_NEW && s != SLOT_LIVE)
@@ -375,7 +335,7 @@ static void cn_event(struct pm_tree *t, const struct proc_event *ev, struct pm_r
         /* New threads also come as forks: only new processes matter. */
         if (child != ev->event_data.fork.child_tgid)
             return;
-        if (hash_find(t, parent) < 0)
+        if (pm_pidmap_find(&t->map, parent) < 0)
             return;
         if (add_member(t, child, parent, t_ns) < 0) {
             atomic_fetch_add(&t->lost, 1);
@@ -388,7 +348,7 @@ static void cn_event(struct pm_tree *t, const struct proc_event *ev, struct pm_r
         pid_t pid = ev->event_data.exec.process_tgid;
         if (pid == t->root)
             t->root_exec_seen = 1;
-        if (hash_find(t, pid) < 0)
+        if (pm_pidmap_find(&t->map, pid) < 0)
             return;
         push_start(t, out, t_ns, pid, 0, INT64_MIN, 1, t->ebuf, 65536);
         break;
@@ -402,7 +362,7 @@ static void cn_event(struct pm_tree *t, const struct proc_event *ev, struct pm_r
             return;
         if (pid == t->root)
             t->root_exec_seen = 1;
-        int slot = hash_find(t, pid);
+        int slot = pm_pidmap_find(&t->map, pid);
         if (slot < 0)
             return;
         push_exit(out, t_ns, pid, PM_STATUS_PROCCONN, (int)ev->event_data.exit.exit_code);
@@ -473,13 +433,13 @@ static void scan_proc(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
             if (d->d_name[0] < '1' || d->d_name[0] > '9')
                 continue;
             pid_t pid = (pid_t)atoi(d->d_name);
-            if (hash_find(t, pid) >= 0)
+            if (pm_pidmap_find(&t->map, pid) >= 0)
                 continue;
             ssize_t len = read_proc_file(pid, "stat", t->buf, 4096);
             struct pm_pid_stat ps;
             if (len <= 0 || pm_parse_pid_stat(t->buf, (size_t)len, &ps) != 0)
                 continue;
-            if (hash_find(t, (pid_t)ps.ppid) < 0)
+            if (pm_pidmap_find(&t->map, (pid_t)ps.ppid) < 0)
                 continue;
             int64_t start = ps.starttime * t->ns_per_tick - t->boot_minus_mono - t->run_start;
             int slot = add_member(t, pid, (pid_t)ps.ppid, start);
@@ -501,15 +461,13 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     if (!t)
         goto oom;
     t->slots = calloc(MAX_MEMBERS, sizeof(*t->slots));
-    t->hash = malloc(HASH_SIZE * sizeof(*t->hash));
+    int map_ok = pm_pidmap_init(&t->map, 2 * MAX_MEMBERS) == 0;
     t->dents = malloc(DENTS_BUF);
     t->buf = malloc(65536);
     t->ebuf = malloc(65536);
     t->recvbuf = malloc(65536);
-    if (!t->slots || !t->hash || !t->dents || !t->buf || !t->ebuf || !t->recvbuf)
+    if (!t->slots || !map_ok || !t->dents || !t->buf || !t->ebuf || !t->recvbuf)
         goto oom;
-    for (int i = 0; i < HASH_SIZE; i++)
-        t->hash[i] = -1;
     for (int i = 0; i < MAX_MEMBERS; i++)
         t->slots[i].dir_fd = t->slots[i].stat_fd = t->slots[i].io_fd = t->slots[i].pidfd = -1;
     t->root = root;
@@ -590,7 +548,7 @@ static void connector_give_up(struct pm_tree *t, const char *why)
     cn_close(t->nl_fd);
     t->nl_fd = -1;
     snprintf(t->mechanism, sizeof(t->mechanism), "proc_scan (%s)", why);
-    /* From here the sampler thread is the adder (release: it sees our hash). */
+    /* From here the sampler thread is the adder (release: it sees our pid map). */
     atomic_store_explicit(&t->use_connector, 0, memory_order_release);
 }
 
@@ -826,7 +784,7 @@ void pm_tree_close(struct pm_tree *t)
     if (t->proc_fd > 0)
         close(t->proc_fd);
     free(t->slots);
-    free(t->hash);
+    pm_pidmap_free(&t->map);
     free(t->dents);
     free(t->buf);
     free(t->ebuf);
