@@ -127,7 +127,7 @@ test: deps
 	@echo "make test: all suites passed"
 
 # Unit tests, and pressmon itself recording a small tree and reading it back.
-VG := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+VG := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --child-silent-after-fork=yes
 valgrind: $(UNIT_BIN) $(BIN)
 	@for t in $(UNIT_BIN); do $(VG) $$t >/dev/null || { echo "valgrind: $$t failed"; exit 1; }; done
 	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
