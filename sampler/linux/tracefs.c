@@ -560,6 +560,11 @@ static void add_cgroup(struct pm_event_rec *e)
         }
         line = nl ? nl + 1 : NULL;
     }
+    /* An exiting task is moved to the root cgroup (cgroup_exit): "/" read
+     * after the kill says nothing about where the OOM happened, so leave
+     * it out and let /dev/kmsg's memcg path stand in (killbook). */
+    if (path && plen == 1 && path[0] == '/')
+        return;
     size_t used = strlen(e->detail);
     if (path && used + 10 < sizeof(e->detail))
         snprintf(e->detail + used, sizeof(e->detail) - used, "; cgroup %.*s", (int)plen, path);
