@@ -138,8 +138,7 @@ static int export_jsonl(sqlite3 *db, const struct pm_xrun *run, struct pm_batch 
     if (got < 0)
         rc = -1;
     pm_src_close(src);
-    if (rc == 0 && (pm_src_kill_points(db, run, b, err, n) < 0 ||
-                    pm_src_summary_points(db, run, b, err, n) < 0))
+    if (rc == 0 && pm_src_event_points(db, run, b, err, n) < 0)
         rc = -1;
     for (size_t i = 0; rc == 0 && i < b->npts; i++) {
         const struct pm_xpoint *p = &b->pts[i];
@@ -226,8 +225,7 @@ static int export_openmetrics(sqlite3 *db, const struct pm_xrun *run, struct pm_
         }
     }
     pm_batch_clear(b);
-    if (rc == 0 && (pm_src_kill_points(db, run, b, err, n) < 0 ||
-                    pm_src_summary_points(db, run, b, err, n) < 0))
+    if (rc == 0 && pm_src_event_points(db, run, b, err, n) < 0)
         rc = -1;
     for (size_t i = 0; rc == 0 && i < b->npts; i++) {
         int seen = 0;
@@ -270,8 +268,7 @@ static int export_influx(sqlite3 *db, const struct pm_xrun *run, struct pm_batch
     if (got < 0)
         rc = -1;
     pm_src_close(src);
-    if (rc == 0 && (pm_src_kill_points(db, run, b, err, n) < 0 ||
-                    pm_src_summary_points(db, run, b, err, n) < 0))
+    if (rc == 0 && pm_src_event_points(db, run, b, err, n) < 0)
         rc = -1;
     if (rc == 0)
         rc = pm_enc_influx(b, &o) < 0 ? -1 : out(&o);

@@ -200,4 +200,8 @@ int pm_src_kill_points(sqlite3 *db, const struct pm_xrun *r, struct pm_batch *b,
 int pm_src_summary_points(sqlite3 *db, const struct pm_xrun *r, struct pm_batch *b, char *err,
                           size_t n);
 
+/* Both of the above, kills first: what every format adds after the
+ * samples.  Returns 0 or -1. */
+int pm_src_event_points(sqlite3 *db, const struct pm_xrun *r, struct pm_batch *b, char *err, size_t n);
+
 #endif

@@ -314,8 +314,7 @@ static void *live_main(void *arg)
         struct pm_xrun run;
         int ok;
         if (lv->end_db && pm_src_run(lv->end_db, lv->end_run_id, &run, err, sizeof err) == 0)
-            ok = pm_src_kill_points(lv->end_db, &run, &lv->batch, err, sizeof err) >= 0 &&
-                 pm_src_summary_points(lv->end_db, &run, &lv->batch, err, sizeof err) == 0;
+            ok = pm_src_event_points(lv->end_db, &run, &lv->batch, err, sizeof err) == 0;
         else
             ok = pm_src_summary_points(NULL, &lv->run, &lv->batch, err, sizeof err) == 0;
         if (ok)

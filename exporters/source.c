@@ -278,3 +278,10 @@ int pm_src_summary_points(sqlite3 *db, const struct pm_xrun *r, struct pm_batch 
     }
     return 0;
 }
+
+int pm_src_event_points(sqlite3 *db, const struct pm_xrun *r, struct pm_batch *b, char *err, size_t n)
+{
+    if (pm_src_kill_points(db, r, b, err, n) < 0 || pm_src_summary_points(db, r, b, err, n) < 0)
+        return -1;
+    return 0;
+}
