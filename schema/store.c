@@ -648,6 +648,17 @@ out:
     return id;
 }
 
+/* Run a one-shot statement to completion and free it.  Returns 0, or -1
+ * with "path: what: sqlite's message" as the store's error. */
+static int step_done(struct pm_store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE)
+        set_err(st, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int pm_store_run_end(struct pm_store *st, int64_t run_id, const struct pm_run_end *re)
 {
     sqlite3_stmt *s;
@@ -690,13 +701,7 @@ int pm_store_run_end(struct pm_store *st, int64_t run_id, const struct pm_run_en
     sqlite3_bind_int64(s, 16, re->self_cpu_ns);
     if (re->notes && *re->notes)
         sqlite3_bind_text(s, 17, re->notes, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        set_err(st, "%s: finishing the run: %s", st->path, sqlite3_errmsg(st->db));
-        return -1;
-    }
-    return 0;
+    return step_done(st, s, "finishing the run");
 }
 
 int pm_store_run_progress(struct pm_store *st, int64_t run_id, int64_t samples, int64_t proc_samples,
@@ -715,13 +720,7 @@ int pm_store_run_progress(struct pm_store *st, int64_t run_id, int64_t samples, 
     sqlite3_bind_int64(s, 3, proc_samples);
     sqlite3_bind_int64(s, 4, missed_ticks);
     sqlite3_bind_int64(s, 5, dropped);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
-        return -1;
-    }
-    return 0;
+    return step_done(st, s, "updating the run's progress");
 }
 
 int pm_store_run_set_text(struct pm_store *st, int64_t run_id, const char *column, const char *value)
@@ -743,13 +742,7 @@ int pm_store_run_set_text(struct pm_store *st, int64_t run_id, const char *colum
     }
     sqlite3_bind_text(s, 1, value, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, run_id);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
-        return -1;
-    }
-    return 0;
+    return step_done(st, s, column);
 }
 
 int pm_store_begin(struct pm_store *st)
