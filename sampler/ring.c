@@ -66,9 +66,3 @@ int pm_ring_pop(struct pm_ring *r, struct pm_rec *out)
     atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
     return 1;
 }
-
-size_t pm_ring_used(struct pm_ring *r)
-{
-    return atomic_load_explicit(&r->head, memory_order_acquire) -
-           atomic_load_explicit(&r->tail, memory_order_acquire);
-}

@@ -38,6 +38,4 @@ void pm_ring_commit(struct pm_ring *r);
 /* Consumer side.  Returns 1 and copies a record out, or 0 when empty. */
 int pm_ring_pop(struct pm_ring *r, struct pm_rec *out);
 
-size_t pm_ring_used(struct pm_ring *r);
-
 #endif

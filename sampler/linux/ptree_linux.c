@@ -68,7 +68,6 @@ struct member {
     /* sampler-private */
     int dir_fd, stat_fd, io_fd;
     int pidfd;          /* scan mode: the exit status after the parent reaps it */
-    int io_ok;
     struct pm_proc_hist hist;
 };
 
@@ -85,7 +84,6 @@ struct pm_tree {
     int root_exec_seen;        /* event thread: the connector saw the root exec or exit */
     int64_t confirm_deadline;
     char mechanism[160];
-    _Atomic int alive;         /* members not yet known dead */
     _Atomic uint64_t lost;     /* connector overruns */
     struct member *slots;
     struct pm_pidmap map;      /* adder-private: pid -> slot */
@@ -151,7 +149,6 @@ static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid, int64_t start_ns
         m->ppid = ppid;
         m->start_ns = start_ns;
         pm_pidmap_put(&t->map, pid, i);
-        atomic_fetch_add(&t->alive, 1);
         atomic_store_explicit(&m->state, SLOT_NEW, memory_order_release);
         return i;
     }
@@ -170,7 +167,6 @@ static void kill_member(struct pm_tree *t, int slot)
         if (atomic_compare_exchange_weak(&m->state, &s, SLOT_DEAD))
             break;
     }
-    atomic_fetch_sub(&t->alive, 1);
 }
 
 /* ---- pidfd exit status (scan mode) ----------------------------------------
