@@ -208,6 +208,8 @@ int pm_push_run(sqlite3 *db, int64_t run_id, const char *url, const struct pm_pu
                 struct pm_push_stats *stats, char *err, size_t n)
 {
     struct pm_push_stats st = {0};
+    if (stats)
+        *stats = st; /* also when failing before the first request */
     int64_t t0 = pm_http_mono_ns();
     enum pm_proto proto = o->proto ? o->proto : pm_proto_infer(url);
     if (proto == PM_PROTO_AUTO) {
