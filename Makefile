@@ -24,8 +24,11 @@ else
 PLATFORM ?= linux
 endif
 
-PKGS      := sqlite3 libcurl jansson libprotobuf-c snappy zlib
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+# libcurl is compiled against (its headers) but not linked: push loads it
+# with dlopen (exporters/curl_dl.c), so that the commands that do not push
+# do not load it and the ~30 libraries behind it at every start.
+PKGS      := sqlite3 jansson libprotobuf-c snappy zlib
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
@@ -40,7 +43,11 @@ endif
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 $(WARN) -D_GNU_SOURCE -DPM_VERSION='"$(VERSION)"' -pthread -I. $(PKG_CFLAGS)
-LDLIBS  += $(PKG_LIBS) -pthread -lm
+# dlopen is in libc on glibc >= 2.34, musl and macOS; older glibc keeps it
+# in libdl.  Probe once rather than always adding -ldl (a NEEDED entry).
+DL_LIBS := $(shell printf '\043include <dlfcn.h>\nint main(void) { return dlopen("", 0) != 0; }\n' | \
+             $(CC) -x c -o /dev/null - 2>/dev/null || echo -ldl)
+LDLIBS  += $(PKG_LIBS) $(DL_LIBS) -pthread -lm
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
 LDFLAGS += -fsanitize=address,undefined

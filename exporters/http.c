@@ -1,5 +1,7 @@
 /*
- * HTTP for push, with libcurl: see http.h for the policy.
+ * HTTP for push, with libcurl: see http.h for the policy.  libcurl is
+ * loaded on the first pm_http_new (curl_dl.h), so commands that do not
+ * push never load it.
  */
 #include "http.h"
 
@@ -12,11 +14,13 @@
 
 #include <curl/curl.h>
 
+#include "curl_dl.h"
 #include "export.h"
 
 #define RESP_MAX 4096
 
 struct pm_http {
+    const struct pm_curl *cu;
     CURL *curl;
     struct pm_http_opts o;
     char *ca_file;
@@ -54,17 +58,18 @@ static void wipe_free(char *s)
 
 struct pm_http *pm_http_new(const struct pm_http_opts *o, char *err, size_t n)
 {
-    /* curl_global_init is not thread-safe on every libcurl: callers create
-     * their pm_http on the main thread (pm_live_start does). */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        snprintf(err, n, "cannot initialize libcurl");
+    /* Loads libcurl and runs curl_global_init once (pthread_once).  Callers
+     * create their pm_http on the main thread anyway (pm_live_start does),
+     * before the threads that push exist. */
+    const struct pm_curl *cu = pm_curl_load(err, n);
+    if (!cu)
         return NULL;
-    }
     struct pm_http *h = calloc(1, sizeof *h);
     if (!h) {
         snprintf(err, n, "out of memory");
         return NULL;
     }
+    h->cu = cu;
     if (o)
         h->o = *o;
     if (!h->o.connect_timeout_ms)
@@ -109,7 +114,7 @@ struct pm_http *pm_http_new(const struct pm_http_opts *o, char *err, size_t n)
             snprintf(h->bearer, len, "Authorization: Bearer %s", token);
         wipe_free(token);
     }
-    h->curl = curl_easy_init();
+    h->curl = cu->easy_init();
     if (!h->curl) {
         snprintf(err, n, "cannot create a libcurl handle");
         pm_http_free(h);
@@ -123,7 +128,7 @@ void pm_http_free(struct pm_http *h)
     if (!h)
         return;
     if (h->curl)
-        curl_easy_cleanup(h->curl);
+        h->cu->easy_cleanup(h->curl);
     wipe_free(h->user);
     wipe_free(h->password);
     wipe_free(h->bearer);
@@ -234,6 +239,25 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return h->deadline && pm_http_mono_ns() > h->deadline;
 }
 
+/* curl_easy_setopt is variadic: called through a pointer, neither the
+ * compiler's conversion of the argument nor curl's own type-check macros
+ * apply.  Each kind of option goes through a setter that takes exactly
+ * the type libcurl reads for it. */
+static void opt_long(struct pm_http *h, CURLoption o, long v)
+{
+    h->cu->easy_setopt(h->curl, o, v);
+}
+
+static void opt_ptr(struct pm_http *h, CURLoption o, const void *v)
+{
+    h->cu->easy_setopt(h->curl, o, v);
+}
+
+static void opt_off(struct pm_http *h, CURLoption o, curl_off_t v)
+{
+    h->cu->easy_setopt(h->curl, o, v);
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -247,39 +271,44 @@ enum pm_http_result pm_http_send(struct pm_http *h, const char *method, const ch
 {
     char safe[512], text[512];
     pm_url_safe(url, safe, sizeof safe);
+    const struct pm_curl *cu = h->cu;
     struct curl_slist *hl = NULL;
     for (size_t i = 0; headers && headers[i]; i++)
-        hl = curl_slist_append(hl, headers[i]);
+        hl = cu->slist_append(hl, headers[i]);
     if (h->bearer)
-        hl = curl_slist_append(hl, h->bearer);
-    hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip */
+        hl = cu->slist_append(hl, h->bearer);
+    hl = cu->slist_append(hl, "Expect:"); /* no 100-continue round trip */
 
     CURL *c = h->curl;
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "pressmon/" PM_VERSION);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    cu->easy_reset(c);
+    opt_ptr(h, CURLOPT_URL, url);
+    opt_ptr(h, CURLOPT_CUSTOMREQUEST, method);
+    opt_long(h, CURLOPT_POST, 1);
+    opt_ptr(h, CURLOPT_POSTFIELDS, body);
+    opt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    opt_ptr(h, CURLOPT_HTTPHEADER, hl);
+    opt_ptr(h, CURLOPT_USERAGENT, "pressmon/" PM_VERSION);
+    opt_long(h, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+    opt_long(h, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+    opt_long(h, CURLOPT_NOSIGNAL, 1); /* threads: no SIGALRM for DNS timeouts */
+    opt_long(h, CURLOPT_SSL_VERIFYPEER, 1);
+    opt_long(h, CURLOPT_SSL_VERIFYHOST, 2);
+    opt_ptr(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Callbacks as the exact pointer types libcurl reads: assigning them
+     * (no cast) makes the compiler check the signatures. */
+    curl_write_callback write_cb = on_body;
+    curl_xferinfo_callback progress_cb = on_progress;
+    cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+    opt_ptr(h, CURLOPT_WRITEDATA, h);
+    cu->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+    opt_ptr(h, CURLOPT_XFERINFODATA, h);
+    opt_long(h, CURLOPT_NOPROGRESS, 0);
     if (h->ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+        opt_ptr(h, CURLOPT_CAINFO, h->ca_file);
     if (h->user) {
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERNAME, h->user);
-        curl_easy_setopt(c, CURLOPT_PASSWORD, h->password);
+        opt_long(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        opt_ptr(h, CURLOPT_USERNAME, h->user);
+        opt_ptr(h, CURLOPT_PASSWORD, h->password);
     }
 
     enum pm_http_result res = PM_HTTP_GAVE_UP;
@@ -288,10 +317,10 @@ enum pm_http_result pm_http_send(struct pm_http *h, const char *method, const ch
         h->resp_len = 0;
         h->resp[0] = '\0';
         h->attempts++;
-        CURLcode cc = curl_easy_perform(c);
+        CURLcode cc = cu->easy_perform(c);
         long status = 0;
         if (cc == CURLE_OK)
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+            cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         if (cc == CURLE_OK && status >= 200 && status < 300) {
             res = PM_HTTP_OK;
             msg[0] = '\0';
@@ -299,7 +328,7 @@ enum pm_http_result pm_http_send(struct pm_http *h, const char *method, const ch
         }
         int retry;
         if (cc != CURLE_OK) {
-            snprintf(msg, msglen, "%s: %s", safe, curl_easy_strerror(cc));
+            snprintf(msg, msglen, "%s: %s", safe, cu->easy_strerror(cc));
             retry = !curl_permanent(cc);
             res = retry ? PM_HTTP_GAVE_UP : PM_HTTP_PERMANENT;
         } else {
@@ -328,8 +357,8 @@ enum pm_http_result pm_http_send(struct pm_http *h, const char *method, const ch
         sleep_ms(wait);
         delay = delay * 2 > h->o.backoff_max_ms ? h->o.backoff_max_ms : delay * 2;
     }
-    curl_slist_free_all(hl);
+    cu->slist_free_all(hl);
     /* The handle keeps pointers to our header list and auth: clear them. */
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    opt_ptr(h, CURLOPT_HTTPHEADER, NULL);
     return res;
 }

@@ -1,6 +1,7 @@
 /*
- * HTTP for push (libcurl): one keep-alive connection, authentication from
- * the environment, and the retry policy of DESIGN §8.
+ * HTTP for push (libcurl, loaded at run time by curl_dl.c): one keep-alive
+ * connection, authentication from the environment, and the retry policy
+ * of DESIGN §8.
  *
  *   2xx                 done
  *   4xx (not 429)       permanent: the server's message is returned, no retry
@@ -41,8 +42,9 @@ enum pm_http_result {
 
 struct pm_http;
 
-/* Reads the auth variables.  NULL with a message on error (e.g. both a
- * token and a user are set). */
+/* Loads libcurl on first use and reads the auth variables.  NULL with a
+ * message on error (libcurl cannot be loaded, both a token and a user are
+ * set, ...). */
 struct pm_http *pm_http_new(const struct pm_http_opts *o, char *err, size_t n);
 void pm_http_free(struct pm_http *h);
 

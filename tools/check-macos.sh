@@ -17,14 +17,18 @@
 #     headers are used: copies of sqlite3.h, curl/*.h, jansson.h and
 #     jansson_config.h go into a private include dir (Linux's /usr/include
 #     is never on the macOS include path, or glibc headers would leak in).
-#   - For linking, each of the three libraries gets a .tbd text stub whose
+#   - For linking, sqlite3 and jansson get a .tbd text stub whose
 #     export list is the library's real dynamic symbol table, read with nm
 #     from the Debian build of the same library (same C API).  No
 #     -undefined dynamic_lookup: the linker still fails on ANY symbol that
-#     neither libSystem nor those three exports provide, which is exactly
+#     neither libSystem nor those exports provide, which is exactly
 #     the check we want (a Linux-only call in the macOS build, a missing
 #     function, a typo).  The install names are where macOS keeps them:
-#     /usr/lib for sqlite3 and curl, Homebrew's opt/ prefix for jansson.
+#     /usr/lib for sqlite3, Homebrew's opt/ prefix for jansson.
+#   - libcurl is not linked at all: push loads /usr/lib/libcurl.4.dylib
+#     with dlopen (exporters/curl_dl.c; dlopen and dlsym are libSystem's),
+#     so it gets no stub, and a direct curl_* call creeping back into the
+#     code fails this link.
 #     The binaries are link checks, not release artifacts.  The exporters'
 #     libprotobuf-c, snappy (Homebrew) and zlib (/usr/lib) get the same
 #     header copies and stubs.
@@ -112,7 +116,6 @@ for arch in aarch64 x86_64; do
     x86_64) brew=/usr/local; want="Mach-O 64-bit.*x86_64" ;;
     esac
     tbd sqlite3 sqlite3 /usr/lib/libsqlite3.dylib
-    tbd curl libcurl /usr/lib/libcurl.4.dylib
     tbd jansson jansson "$brew/opt/jansson/lib/libjansson.4.dylib"
     tbd protobuf-c libprotobuf-c "$brew/opt/protobuf-c/lib/libprotobuf-c.1.dylib"
     tbd snappy snappy "$brew/opt/snappy/lib/libsnappy.1.dylib"
@@ -129,7 +132,7 @@ for arch in aarch64 x86_64; do
     done
     bin=$OUT/pressmon-$target
     # shellcheck disable=SC2086
-    "$ZIG" cc -target "$target" -o "$bin" $objs -L"$TMP/lib" -lsqlite3 -lcurl -ljansson -lprotobuf-c -lsnappy -lz -lm -pthread ||
+    "$ZIG" cc -target "$target" -o "$bin" $objs -L"$TMP/lib" -lsqlite3 -ljansson -lprotobuf-c -lsnappy -lz -lm -pthread ||
         die "linking pressmon for $target failed: an undefined symbol above is missing on macOS"
     desc=$(file -b "$bin")
     echo "$desc" | grep -Eq "$want" || die "$bin is not the expected Mach-O ($want): $desc"

@@ -13,6 +13,8 @@ Darwin)
     ;;
 esac
 
+# libcurl4-openssl-dev brings libcurl4, the library push loads at run time
+# (exporters/curl_dl.c); the build itself only uses its headers.
 pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libjansson-dev \
 libcmocka-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev zlib1g-dev procps util-linux perl python3"
 if [ "${1:-}" = servers ]; then
