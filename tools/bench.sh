@@ -6,6 +6,9 @@ B=${1:-build}
 echo "== record (bench/record.sh)"
 bench/record.sh "$B/pressmon"
 echo
+echo "== start-up (bench/startup.py; give it main's binary too to compare)"
+bench/startup.py -n 30 "$B/pressmon"
+echo
 echo "== diff ($B/bench/bench_diff)"
 "$B/bench/bench_diff"
 if [ "$(id -u)" = 0 ]; then
