@@ -13,13 +13,15 @@
  * non-NULL value of the same column in the run, which keeps rows small;
  * NULL means "not read at this tick".  Most sources are read every tick,
  * but slow-moving, expensive ones are not (Linux /proc/vmstat at most every
- * 100 ms, macOS HOST_VM_INFO64 once a second; platform.h), so a counter's
+ * 100 ms and /proc/stat every 40 ms, macOS HOST_VM_INFO64 once a second;
+ * platform.h), so a counter's
  * delta may span several rows: a rate divides it by the time since the
  * previous non-NULL value of that column (or since the run's first row,
  * where every source is first read), never by the time since the previous
  * row.  The first sample of a run stores NULL for every counter.  Gauges
- * of a slow source (load1 on Linux, read once a second) are NULL on the
- * rows in between.  A metric this platform or machine cannot read is NULL,
+ * of a slow source (load1 on Linux, read once a second; procs_running,
+ * procs_blocked and cpu_busiest_pm from /proc/stat) are NULL on the rows
+ * in between.  A metric this platform or machine cannot read is NULL,
  * never 0.
  *
  * To add a metric: add a line here, a column in a new schema migration, and

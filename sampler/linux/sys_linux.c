@@ -9,13 +9,18 @@
  * Optional sources (PSI before 4.20, thermal zones, cgroup files) that are
  * absent are simply not opened: their columns stay NULL.
  *
- * Two sources are read on their own, slower cadence (platform.h): reading
- * /proc/vmstat cold after the timer wakeup costs ~24 µs, a fifth of a
- * tick, and its counters (faults, swap, reclaim, refaults, stalls, OOM
- * kills, pgpgin/out) say all they have to say at 10 Hz; the kernel
- * recomputes /proc/loadavg only every 5 s.  On the ticks in between their
- * columns are NULL, and the next counter delta spans every tick since the
- * last read (catalog.h).
+ * Three sources are read on their own, slower cadence (platform.h):
+ * reading /proc/vmstat cold after the timer wakeup costs ~24 µs, a fifth of
+ * a tick, and its counters (faults, swap, reclaim, refaults, stalls, OOM
+ * kills, pgpgin/out) say all they have to say at 10 Hz; /proc/stat costs
+ * ~26 µs (the kernel walks every IRQ for its `intr` line) and its CPU times
+ * are in USER_HZ ticks of 10 ms: read every 10 ms, a CPU's delta is 0, 1 or
+ * 2 ticks, quantization noise, while every 40 ms it resolves a CPU's busy
+ * share in steps of 25% (PSI's cpu `some` counter, in µs and read every
+ * tick, carries the fine-grained CPU contention); the kernel recomputes
+ * /proc/loadavg only every 5 s.  On the ticks in between their columns are
+ * NULL, and the next counter delta spans every tick since the last read
+ * (catalog.h).
  */
 #include "../platform.h"
 
@@ -33,6 +38,7 @@
 #define MAX_THERMAL 32
 #define BUF_SIZE (256 * 1024) /* /proc/stat of 1024 CPUs fits */
 #define VMSTAT_PERIOD_NS (100LL * 1000 * 1000)
+#define STAT_PERIOD_NS (40LL * 1000 * 1000)
 #define LOADAVG_PERIOD_NS (1000LL * 1000 * 1000)
 
 enum { PSI_CPU, PSI_MEM, PSI_IO, PSI_N };
@@ -48,7 +54,7 @@ struct pm_sys {
     int nthrottle;
     int64_t us_per_tick; /* /proc/stat is in USER_HZ ticks */
     int primed;          /* previous counters are valid */
-    int64_t vmstat_at, loadavg_at; /* tick_ns of their last read */
+    int64_t vmstat_at, stat_at, loadavg_at; /* tick_ns of their last read */
 
     struct pm_vmstat prev_vm;
     struct pm_stat prev_stat;
@@ -424,7 +430,8 @@ void pm_sys_read(struct pm_sys *s, int64_t tick_ns, int read_all, struct pm_sys_
     read_meminfo(s, r);
     if (s->fd_vmstat >= 0 && due(primed, read_all, tick_ns, VMSTAT_PERIOD_NS, &s->vmstat_at))
         read_vmstat(s, r, primed);
-    read_stat(s, r, primed);
+    if (due(primed, read_all, tick_ns, STAT_PERIOD_NS, &s->stat_at))
+        read_stat(s, r, primed);
     if (s->fd_loadavg >= 0 && due(primed, read_all, tick_ns, LOADAVG_PERIOD_NS, &s->loadavg_at)) {
         struct pm_loadavg la;
         ssize_t n = slurp(s, s->fd_loadavg);
