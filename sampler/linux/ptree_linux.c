@@ -831,23 +831,21 @@ uint64_t pm_tree_lost(struct pm_tree *t)
 }
 
 /*
- * Two kernel objects of a run take long to tear down, in wall time rather
- * than CPU: removing the tracefs instance waits for RCU grace periods
- * (36-44 ms measured on the development VM) and closing the PSI trigger for
- * one more (8.6 ms).  pressmon would exit ~50 ms later for nothing: a
- * `pressmon record -- true` took 120 ms against 1 ms.  So a short-lived
- * child does it after the events are disabled, and pressmon does not wait
- * for it: it holds the trigger fd (the kernel frees the trigger when its
- * last fd closes, at the child's exit), removes the instance directory and
- * exits; the reaper of pressmon's own orphans reaps it.  It closes
- * every other fd first, so a caller reading pressmon's output through a
- * pipe sees EOF when pressmon exits, and it leaves the session, so the
- * terminal's Ctrl-C does not reach it.  pm_ksig_reap_stale removes an
- * instance it failed to remove.  If fork fails, it is done here.
+ * Two kernel objects of a run take long to let go of, in wall time rather
+ * than CPU: the tracefs instance is parked for a second for the next run
+ * to adopt, then removed, which waits for RCU grace periods (36-44 ms
+ * measured on the development VM); closing the PSI trigger waits for one
+ * more (8.6 ms).  pressmon would exit that much later for nothing (a
+ * `pressmon record -- true` took 120 ms against 1 ms), so a child does it
+ * and pressmon does not wait for it: it inherits the instance's lock and
+ * the trigger fd, closes every other fd first (a caller reading pressmon's
+ * output through a pipe sees EOF when pressmon exits), and leaves the
+ * session, so the terminal's Ctrl-C does not reach it.  The reaper of
+ * pressmon's own orphans reaps it.  If fork fails, it is done here.
  */
-static void teardown_detached(const char *dir, int fd)
+static void teardown_detached(const char *dir, int dir_fd, int psi_fd)
 {
-    if (!dir && fd < 0)
+    if (dir_fd < 0 && psi_fd < 0)
         return;
     /* The run is over: let the helper, like any orphan of the run, go to
      * our own parent's reaper once we exit. */
@@ -859,18 +857,34 @@ static void teardown_detached(const char *dir, int fd)
         for (int i = 0; i < 3; i++)
             if (null >= 0 && null != i)
                 dup2(null, i);
-        int keep = fd >= 0 ? fd : 2;
-        if (keep > 3)
-            syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u);
-        syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u);
-        if (dir)
-            pm_ksig_remove_dir(dir);
+        /* Keep dir_fd and psi_fd, close every other fd from 3 up. */
+        int keep[2] = {dir_fd < psi_fd ? dir_fd : psi_fd, dir_fd < psi_fd ? psi_fd : dir_fd};
+        unsigned from = 3;
+        for (int i = 0; i < 2; i++) {
+            if (keep[i] < (int)from)
+                continue;
+            if ((unsigned)keep[i] > from)
+                syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0u);
+            from = (unsigned)keep[i] + 1;
+        }
+        syscall(SYS_close_range, from, ~0u, 0u);
+        if (psi_fd >= 0)
+            close(psi_fd);
+        if (dir_fd >= 0)
+            pm_ksig_park(dir, dir_fd, PM_KSIG_PARK_NS);
         _exit(0);
     }
-    if (pid < 0 && dir)
-        pm_ksig_remove_dir(dir);
-    if (fd >= 0)
-        close(fd);
+    if (pid < 0) {
+        if (psi_fd >= 0)
+            close(psi_fd);
+        if (dir_fd >= 0)
+            pm_ksig_park(dir, dir_fd, 0); /* removed at once */
+        return;
+    }
+    if (psi_fd >= 0)
+        close(psi_fd);
+    if (dir_fd >= 0)
+        close(dir_fd); /* the child's copy keeps the lock */
 }
 
 void pm_tree_close(struct pm_tree *t)
@@ -879,10 +893,10 @@ void pm_tree_close(struct pm_tree *t)
         return;
     cn_close(t->nl_fd);
     char kdir[128];
-    pm_ksig_release(t->ksig, kdir, sizeof(kdir));
+    int kfd = pm_ksig_release(t->ksig, kdir, sizeof(kdir));
     pm_kmsg_close(t->kmsg);
     pm_cgoom_close(t->cgoom);
-    teardown_detached(kdir[0] ? kdir : NULL, pm_psi_trig_release(t->psi));
+    teardown_detached(kdir, kfd, pm_psi_trig_release(t->psi));
     if (t->slots)
         for (int i = 0; i < MAX_MEMBERS; i++)
             close_member(&t->slots[i]);

@@ -25,9 +25,13 @@
  * The event thread polls pm_ksig_fd and calls pm_ksig_drain, which parses
  * lines without allocating and pushes PM_EV_SIGNAL / PM_EV_OOM_KILL records
  * for the whole system; the writer keeps only those about the recorded tree
- * (sampler/killbook.h).  The instance is removed by pm_ksig_close, and
- * instances left by a pressmon that died are removed by pm_ksig_reap_stale
- * (called by pm_ksig_open).
+ * (sampler/killbook.h).
+ *
+ * An instance is in use while its directory is flock()ed (the kernel drops
+ * the lock when its holder dies).  pm_ksig_open first adopts a free one,
+ * left by a run that just ended (pm_ksig_park) or by a pressmon that died,
+ * and creates pressmon-<pid> only when there is none.  pm_ksig_close
+ * removes the instance at once; pm_ksig_reap_stale removes every free one.
  */
 #ifndef PM_TRACEFS_H
 #define PM_TRACEFS_H
@@ -88,6 +92,9 @@ struct pm_ksig;
  * "kill attribution off: ". */
 struct pm_ksig *pm_ksig_open(char *why, size_t whylen);
 
+/* The instance directory in use. */
+const char *pm_ksig_dir(const struct pm_ksig *k);
+
 /* The instance's trace_pipe, O_NONBLOCK: readable when lines are waiting. */
 int pm_ksig_fd(const struct pm_ksig *k);
 
@@ -107,17 +114,23 @@ void pm_ksig_tick(struct pm_ksig *k);
 /* Disable the events and remove the instance.  NULL is allowed. */
 void pm_ksig_close(struct pm_ksig *k);
 
-/* Close and free everything, and copy the instance directory into dir:
- * disabling its events and removing it (pm_ksig_remove_dir) takes ~1 ms
- * and then waits for RCU grace periods (~40 ms),
- * which the caller may do elsewhere (pm_tree_close hands it to a detached
- * process).  dir is "" when there is nothing to remove.  NULL is allowed. */
-void pm_ksig_release(struct pm_ksig *k, char *dir, size_t dirlen);
+/* Close and free everything but the instance directory's locked fd, which
+ * is returned (-1 for NULL), and copy the directory's path into dir.  The
+ * caller then hands both to pm_ksig_park, usually in a detached process
+ * (pm_tree_close), since parking takes a second. */
+int pm_ksig_release(struct pm_ksig *k, char *dir, size_t dirlen);
 
-/* Disable the instance's events and rmdir it (its fds must be closed). */
-int pm_ksig_remove_dir(const char *dir);
+/* A released instance waits PM_KSIG_PARK_NS for the next run to adopt it
+ * (a mkdir costs 2 ms, and ~40 ms when it queues behind the removal of the
+ * previous run's instance), then is removed unless adopted meanwhile:
+ * write a park line to its trace_marker, unlock it (its events stay on),
+ * sleep wait_ns, and remove it if its lock can be taken and a park line is
+ * still unread (an adopter reads them all; a run that adopted and released
+ * it in the meantime left one of its own, for its own park to find). */
+#define PM_KSIG_PARK_NS 1000000000LL
+void pm_ksig_park(const char *dir, int dir_fd, int64_t wait_ns);
 
-/* Remove instances/pressmon-<pid> of pids that are no longer running.
+/* Remove the pressmon instances nobody uses (creator gone, not locked).
  * Returns how many were removed (0 when tracefs is not reachable). */
 int pm_ksig_reap_stale(void);
 

@@ -315,8 +315,10 @@ static void test_live(void **state)
         }
         fail_msg("pm_ksig_open as root: %s", why);
     }
+    /* Ours, or one a recent run parked and we took over. */
     char dir[256];
-    snprintf(dir, sizeof(dir), "%s/instances/pressmon-%d", pm_ksig_tracefs_root(), (int)getpid());
+    snprintf(dir, sizeof(dir), "%s", pm_ksig_dir(k));
+    assert_memory_equal(dir + strlen(pm_ksig_tracefs_root()), "/instances/pressmon-", 20);
     assert_true(dir_exists(dir));
 
     struct pm_ring ring;
