@@ -110,6 +110,14 @@ struct pm_tree_opts {
     int64_t proc_interval_ns;
 };
 
+/* Start, in the background, the slow part of pm_tree_open that does not
+ * need the root's pid (Linux: creating the tracefs instance for kill
+ * attribution, ~2-4 ms, overlapped with opening the database).  Optional;
+ * pm_tree_open picks the result up.  pm_tree_unprepare discards it when
+ * pm_tree_open will not be called. */
+void pm_tree_prepare(void);
+void pm_tree_unprepare(void);
+
 /* Track `root` and all its descendants.  Must be called before the root
  * can fork (pressmon starts the child stopped on a pipe, see
  * cli/record.c).  `mechanism` receives which membership source is used. */

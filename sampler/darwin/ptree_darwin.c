@@ -424,6 +424,15 @@ static void log_exited(struct pm_tree *t, struct pm_ring *out, uint32_t data)
 
 /* ---- the platform interface --------------------------------------------- */
 
+/* Nothing in pm_tree_open is slow enough to start early on macOS. */
+void pm_tree_prepare(void)
+{
+}
+
+void pm_tree_unprepare(void)
+{
+}
+
 struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mechanism, size_t mechanism_len,
                              char *err, size_t errlen)
 {

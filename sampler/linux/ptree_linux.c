@@ -36,6 +36,7 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -450,6 +452,71 @@ static void scan_proc(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
 
 /* ---- public interface ------------------------------------------------------ */
 
+/* The tracefs instance, opened by a thread started by pm_tree_prepare while
+ * the main thread opens the database and the /proc sources. */
+static struct {
+    pthread_t th;
+    int started;
+    struct pm_ksig *ksig;
+    char why[200];
+} prep;
+
+/* PRESSMON_ATTRIBUTION=off: measure or avoid the tracefs cost
+ * (docs/BENCHMARKS.md); =no-tracefs: only the OOM sources, as an
+ * unprivileged or locked-down machine has them (tests).  Returns 0 when
+ * tracefs may be used, else says why not. */
+static int tracefs_wanted(char *why, size_t whylen)
+{
+    const char *aenv = getenv("PRESSMON_ATTRIBUTION");
+    if (aenv && !strcmp(aenv, "off"))
+        snprintf(why, whylen, "disabled by PRESSMON_ATTRIBUTION=off");
+    else if (aenv && !strcmp(aenv, "no-tracefs"))
+        snprintf(why, whylen, "tracefs disabled by PRESSMON_ATTRIBUTION=no-tracefs");
+    else
+        return 1;
+    return 0;
+}
+
+static void *prep_main(void *arg)
+{
+    (void)arg;
+    prep.ksig = pm_ksig_open(prep.why, sizeof(prep.why));
+    return NULL;
+}
+
+void pm_tree_prepare(void)
+{
+    char why[200];
+    if (prep.started || !tracefs_wanted(why, sizeof(why)))
+        return;
+    /* The thread takes no signal: they are the main thread's. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    prep.started = pthread_create(&prep.th, NULL, prep_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The prepared instance (or NULL and why), waiting for the thread. */
+static struct pm_ksig *prep_take(char *why, size_t whylen)
+{
+    if (!prep.started)
+        return NULL;
+    pthread_join(prep.th, NULL);
+    prep.started = 0;
+    struct pm_ksig *k = prep.ksig;
+    prep.ksig = NULL;
+    if (!k)
+        snprintf(why, whylen, "%s", prep.why);
+    return k;
+}
+
+void pm_tree_unprepare(void)
+{
+    char why[200];
+    pm_ksig_close(prep_take(why, sizeof(why)));
+}
+
 struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mechanism, size_t mlen, char *err,
                              size_t errlen)
 {
@@ -494,17 +561,14 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     }
     snprintf(mechanism, mlen, "%s", t->mechanism);
     char kwhy[200] = "";
-    /* PRESSMON_ATTRIBUTION=off: measure or avoid the tracefs cost
-     * (docs/BENCHMARKS.md); =no-tracefs: only the OOM sources below, as
-     * an unprivileged or locked-down machine has them (tests). */
     const char *aenv = getenv("PRESSMON_ATTRIBUTION");
     int all_off = aenv && !strcmp(aenv, "off");
-    if (all_off)
-        snprintf(kwhy, sizeof(kwhy), "disabled by PRESSMON_ATTRIBUTION=off");
-    else if (aenv && !strcmp(aenv, "no-tracefs"))
-        snprintf(kwhy, sizeof(kwhy), "tracefs disabled by PRESSMON_ATTRIBUTION=no-tracefs");
-    else
-        t->ksig = pm_ksig_open(kwhy, sizeof(kwhy));
+    if (tracefs_wanted(kwhy, sizeof(kwhy))) {
+        int prepared = prep.started;
+        t->ksig = prep_take(kwhy, sizeof(kwhy));
+        if (!prepared)
+            t->ksig = pm_ksig_open(kwhy, sizeof(kwhy));
+    }
     /* OOM kills without tracefs (and a second witness with it): the
      * kernel log when readable, and the cgroup's counter. */
     char owhy[200];
@@ -587,6 +651,7 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
     }
     if (r > 0 && idx[P_KSIG] >= 0 && p[idx[P_KSIG]].revents)
         pm_ksig_drain(t->ksig, t->run_start, out);
+    pm_ksig_tick(t->ksig);
     if (r > 0 && idx[P_KMSG] >= 0 && p[idx[P_KMSG]].revents)
         pm_kmsg_drain(t->kmsg, t->run_start, out);
     if (r > 0 && idx[P_PSI] >= 0 && (p[idx[P_PSI]].revents & POLLPRI))
@@ -765,15 +830,59 @@ uint64_t pm_tree_lost(struct pm_tree *t)
     return atomic_load(&t->lost);
 }
 
+/*
+ * Two kernel objects of a run take long to tear down, in wall time rather
+ * than CPU: removing the tracefs instance waits for RCU grace periods
+ * (36-44 ms measured on the development VM) and closing the PSI trigger for
+ * one more (8.6 ms).  pressmon would exit ~50 ms later for nothing: a
+ * `pressmon record -- true` took 120 ms against 1 ms.  So a short-lived
+ * child does it after the events are disabled, and pressmon does not wait
+ * for it: it holds the trigger fd (the kernel frees the trigger when its
+ * last fd closes, at the child's exit), removes the instance directory and
+ * exits; the reaper of pressmon's own orphans reaps it.  It closes
+ * every other fd first, so a caller reading pressmon's output through a
+ * pipe sees EOF when pressmon exits, and it leaves the session, so the
+ * terminal's Ctrl-C does not reach it.  pm_ksig_reap_stale removes an
+ * instance it failed to remove.  If fork fails, it is done here.
+ */
+static void teardown_detached(const char *dir, int fd)
+{
+    if (!dir && fd < 0)
+        return;
+    /* The run is over: let the helper, like any orphan of the run, go to
+     * our own parent's reaper once we exit. */
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        int null = open("/dev/null", O_RDWR);
+        for (int i = 0; i < 3; i++)
+            if (null >= 0 && null != i)
+                dup2(null, i);
+        int keep = fd >= 0 ? fd : 2;
+        if (keep > 3)
+            syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u);
+        syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u);
+        if (dir)
+            pm_ksig_remove_dir(dir);
+        _exit(0);
+    }
+    if (pid < 0 && dir)
+        pm_ksig_remove_dir(dir);
+    if (fd >= 0)
+        close(fd);
+}
+
 void pm_tree_close(struct pm_tree *t)
 {
     if (!t)
         return;
     cn_close(t->nl_fd);
-    pm_ksig_close(t->ksig);
+    char kdir[128];
+    pm_ksig_release(t->ksig, kdir, sizeof(kdir));
     pm_kmsg_close(t->kmsg);
     pm_cgoom_close(t->cgoom);
-    pm_psi_trig_close(t->psi);
+    teardown_detached(kdir[0] ? kdir : NULL, pm_psi_trig_release(t->psi));
     if (t->slots)
         for (int i = 0; i < MAX_MEMBERS; i++)
             close_member(&t->slots[i]);

@@ -3,9 +3,7 @@
  * OOM killer chose, read from a private tracefs instance.
  *
  * pm_ksig_open creates /sys/kernel/tracing/instances/pressmon-<pid> (mounting
- * tracefs first if it is not mounted and we may), sets its clock to `mono`
- * (the CLOCK_MONOTONIC of pm_mono_ns, so kernel timestamps line up with the
- * samples), and enables two events:
+ * tracefs first if it is not mounted and we may) and enables two events:
  *   signal/signal_generate  filtered to signals whose default action kills
  *                           (see PM_KSIG_FILTER in tracefs.c), not ignored;
  *   oom/mark_victim         the OOM killer's choice (when the kernel has it).
@@ -13,6 +11,16 @@
  * tgid); the payload names the target (comm=, pid=) and the si_code:
  * code=0 kill(2), code<0 other userspace sources (tgkill -6, sigqueue -1),
  * code=128 SI_KERNEL (the OOM killer and other kernel kills), code>0 a fault.
+ *
+ * Timestamps: the instance keeps the kernel's default trace clock (`local`,
+ * sched_clock), because switching it to `mono` resets the buffers behind an
+ * RCU grace period: 24-36 ms of start-up on the development VM.  Instead a
+ * sync line "pressmon-sync <CLOCK_MONOTONIC ns>" is written to the
+ * instance's trace_marker at open and then once a second (pm_ksig_tick); it
+ * comes back through trace_pipe stamped by the trace clock, and the
+ * difference converts every following event to CLOCK_MONOTONIC (the clocks
+ * drift apart by NTP's slew, at most 0.5 ms per second, so a second-old
+ * offset is off by well under the 10 ms sampling interval).
  *
  * The event thread polls pm_ksig_fd and calls pm_ksig_drain, which parses
  * lines without allocating and pushes PM_EV_SIGNAL / PM_EV_OOM_KILL records
@@ -38,11 +46,12 @@ enum pm_ksig_kind {
     PM_KSIG_SIGNAL,       /* signal_generate */
     PM_KSIG_OOM_VICTIM,   /* mark_victim */
     PM_KSIG_LOST,         /* "CPU:1 [LOST 12 EVENTS]": the buffer overflowed */
+    PM_KSIG_SYNC,         /* our trace_marker line: "pressmon-sync <mono ns>" */
 };
 
 struct pm_ksig_event {
     int kind;                 /* enum pm_ksig_kind */
-    int64_t ts_ns;            /* trace clock (mono) timestamp */
+    int64_t ts_ns;            /* trace clock timestamp (see "Timestamps") */
     pid_t sender_tid;         /* the task that generated the event (header) */
     pid_t sender_tgid;        /* its process; -1 if the line has no tgid column */
     char sender_comm[PM_COMM_MAX];
@@ -51,12 +60,14 @@ struct pm_ksig_event {
     int sig, code, grp, res;  /* signal_generate fields */
     int64_t total_vm_kb, anon_rss_kb; /* mark_victim fields */
     int64_t lost;             /* PM_KSIG_LOST: events lost */
+    int64_t sync_mono_ns;     /* PM_KSIG_SYNC: the CLOCK_MONOTONIC time written */
 };
 
 /* Parse one trace line (without or with its trailing newline).  Returns 1
  * and fills *ev for an event line, 0 for lines to skip (ev->kind NONE, or
  * LOST with ev->lost set), -1 for a garbled event line.  Never reads past
- * len, never allocates; comm fields are truncated to PM_COMM_MAX-1. */
+ * len, never allocates; comm fields are truncated to PM_COMM_MAX-1.
+ * A sync line returns 0 with kind SYNC, ts_ns and sync_mono_ns set. */
 int pm_ksig_parse_line(const char *line, size_t len, struct pm_ksig_event *ev);
 
 /* Human name of a signal's si_code as the kernel reports it ("kill",
@@ -89,8 +100,22 @@ int pm_ksig_drain(struct pm_ksig *k, int64_t run_start_mono_ns, struct pm_ring *
 int64_t pm_ksig_lost(const struct pm_ksig *k);
 int64_t pm_ksig_garbled(const struct pm_ksig *k);
 
+/* Event thread, on every wake-up: write a clock sync line when the last is
+ * a second old. */
+void pm_ksig_tick(struct pm_ksig *k);
+
 /* Disable the events and remove the instance.  NULL is allowed. */
 void pm_ksig_close(struct pm_ksig *k);
+
+/* Close and free everything, and copy the instance directory into dir:
+ * disabling its events and removing it (pm_ksig_remove_dir) takes ~1 ms
+ * and then waits for RCU grace periods (~40 ms),
+ * which the caller may do elsewhere (pm_tree_close hands it to a detached
+ * process).  dir is "" when there is nothing to remove.  NULL is allowed. */
+void pm_ksig_release(struct pm_ksig *k, char *dir, size_t dirlen);
+
+/* Disable the instance's events and rmdir it (its fds must be closed). */
+int pm_ksig_remove_dir(const char *dir);
 
 /* Remove instances/pressmon-<pid> of pids that are no longer running.
  * Returns how many were removed (0 when tracefs is not reachable). */
