@@ -407,7 +407,9 @@ int cmd_record(int argc, char **argv)
         pm_err("marked %d run%s of a pressmon that died as aborted", stale, stale == 1 ? "" : "s");
 
     char sources[256];
-    struct pm_sys_opts so = {.cgroup_pid = getpid()};
+    /* PRESSMON_SYSFS: sysfs mounted elsewhere (a container given the
+     * host's /sys), or a fixture tree in the tests. */
+    struct pm_sys_opts so = {.cgroup_pid = getpid(), .sysfs_root = getenv("PRESSMON_SYSFS")};
     struct pm_sys *sys = pm_sys_open(&so, sources, sizeof(sources), err, sizeof(err));
     if (!sys) {
         pm_err("cannot sample the system: %s", err);
