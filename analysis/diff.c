@@ -119,6 +119,10 @@ static int pressure_threshold(const struct pm_metric *m, int ncpu, double *thr, 
         *below = 1;
         return 1;
     }
+    if (!strcmp(u, "percent")) {
+        *thr = 0.0; /* cooling_max_pct: any CPU cooling device engaged at all */
+        return 1;
+    }
     if (!strcmp(u, "ratio")) {
         *thr = 0.90;
         return 1;

@@ -3,7 +3,8 @@
 #  - own CPU (% of one core, from runs.self_cpu_ns: all threads, SQLite
 #    included) while recording for BENCH_SECONDS (default 20):
 #      100 Hz system-only, 1 kHz system-only, 100 Hz + a 50-process tree at 25 Hz;
-#    with missed ticks and lateness p50/p99 of each;
+#    with missed ticks and lateness p50/p99 of each, and the floor under
+#    them: a bare timerfd thread at 100 Hz and 1 kHz (bench/bench_timer.c);
 #  - bytes per system sample and per process sample on disk (SQLite dbstat);
 #  - wall time of `pressmon record -- true` against `true`.
 #   bench/record.sh build/pressmon
@@ -30,6 +31,14 @@ q "select label, round(self_cpu_ns * 100.0 / duration_ns, 2), samples, missed_ti
     esac
     printf '%-34s %8s %8s %10s %10s %10s %8s\n' "$l" "$c" "$n" "$m" "$p50" "$p99" "$dr"
 done
+# The floor: a thread that only wakes from the same kind of timer, in the
+# same session (bench/bench_timer.c).
+T=$(dirname "$P")/bench/bench_timer
+if [ -x "$T" ]; then
+    echo "floor: a bare timerfd thread reading nothing, ${S} s each"
+    "$T" 100 "$S"
+    "$T" 1000 "$S"
+fi
 echo
 echo "bytes on disk (SQLite dbstat: pages of the table, B-tree overhead included)"
 q "select 'system sample:  ' || round((select sum(pgsize) from dbstat where name = 'samples') * 1.0 /
@@ -41,5 +50,10 @@ N=20
 t0=$(date +%s%N); i=0; while [ $i -lt $N ]; do true; i=$((i + 1)); done; t1=$(date +%s%N)
 i=0; while [ $i -lt $N ]; do /bin/true; i=$((i + 1)); done; t2=$(date +%s%N)
 i=0; while [ $i -lt $N ]; do "$P" record -q --db "$db" -- /bin/true; i=$((i + 1)); done; t3=$(date +%s%N)
+i=0; while [ $i -lt $N ]; do "$P" --version >/dev/null; i=$((i + 1)); done; t4=$(date +%s%N)
+i=0; while [ $i -lt $N ]; do PRESSMON_ATTRIBUTION=off "$P" record -q --db "$db" -- /bin/true; i=$((i + 1)); done; t5=$(date +%s%N)
 base=$(( (t2 - t1) / N / 1000 )); with=$(( (t3 - t2) / N / 1000 ))
-echo "wall time over $N runs: /bin/true ${base} us, pressmon record -- /bin/true ${with} us, extra $(( (with - base) / 1000 )) ms"
+echo "wall time, mean of $N runs back to back: /bin/true ${base} us, pressmon record -- /bin/true ${with} us," \
+     "extra $(( (with - base) / 1000 )) ms"
+echo "  (pressmon --version $(( (t4 - t3) / N / 1000 )) us: process start;" \
+     "PRESSMON_ATTRIBUTION=off record -- /bin/true $(( (t5 - t4) / N / 1000 )) us)"

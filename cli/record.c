@@ -389,11 +389,15 @@ int cmd_record(int argc, char **argv)
             return rc;
     }
 
+    /* Kill attribution's kernel setup runs while the database opens. */
+    if (o.ncmd > 0)
+        pm_tree_prepare();
     const char *dbpath = pm_db_path(o.db);
     char err[1024];
     struct pm_store *st = pm_store_open(dbpath, PM_STORE_WRITE, err, sizeof(err));
     if (!st) {
         pm_err("%s (use --db or PRESSMON_DB to choose another file)", err);
+        pm_tree_unprepare();
         return PM_EXIT_RECORD_FAIL;
     }
     struct pm_host host;
@@ -403,10 +407,13 @@ int cmd_record(int argc, char **argv)
         pm_err("marked %d run%s of a pressmon that died as aborted", stale, stale == 1 ? "" : "s");
 
     char sources[256];
-    struct pm_sys_opts so = {.cgroup_pid = getpid()};
+    /* PRESSMON_SYSFS: sysfs mounted elsewhere (a container given the
+     * host's /sys), or a fixture tree in the tests. */
+    struct pm_sys_opts so = {.cgroup_pid = getpid(), .sysfs_root = getenv("PRESSMON_SYSFS")};
     struct pm_sys *sys = pm_sys_open(&so, sources, sizeof(sources), err, sizeof(err));
     if (!sys) {
         pm_err("cannot sample the system: %s", err);
+        pm_tree_unprepare();
         pm_store_close(st);
         return PM_EXIT_RECORD_FAIL;
     }
@@ -422,6 +429,7 @@ int cmd_record(int argc, char **argv)
     sigemptyset(&handled);
     if (pipe_cloexec(sig_pipe) != 0) {
         pm_err("cannot create a pipe: %s", strerror(errno));
+        pm_tree_unprepare();
         pm_sys_close(sys);
         pm_store_close(st);
         return PM_EXIT_RECORD_FAIL;
@@ -790,6 +798,7 @@ out:
             close(errp[i]);
     }
     pm_tree_close(tree);
+    pm_tree_unprepare(); /* when the tree was never opened */
     pm_sys_close(sys);
     pm_store_close(st);
     sigaction(SIGPIPE, &orig_pipe, NULL);

@@ -256,7 +256,12 @@ int cmd_show(int argc, char **argv)
 
     struct series ser[PM_SYS_N];
     memset(ser, 0, sizeof(ser));
-    load_series(sdb, run_id, ser);
+    if (load_series(sdb, run_id, ser) < 0) { /* e.g. a catalog column the database lacks */
+        pm_err("show: reading the samples from %s: %s", pm_store_path(st), sqlite3_errmsg(sdb));
+        sqlite3_finalize(s);
+        pm_store_close(st);
+        return PM_EXIT_FAIL;
+    }
     struct pm_summary sum[PM_SYS_N];
     for (int i = 0; i < PM_SYS_N; i++) {
         memset(&sum[i], 0, sizeof(sum[i]));

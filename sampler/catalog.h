@@ -13,13 +13,16 @@
  * non-NULL value of the same column in the run, which keeps rows small;
  * NULL means "not read at this tick".  Most sources are read every tick,
  * but slow-moving, expensive ones are not (Linux /proc/vmstat at most every
- * 100 ms, macOS HOST_VM_INFO64 once a second; platform.h), so a counter's
+ * 100 ms and /proc/stat every 40 ms, macOS HOST_VM_INFO64 once a second;
+ * platform.h), so a counter's
  * delta may span several rows: a rate divides it by the time since the
  * previous non-NULL value of that column (or since the run's first row,
  * where every source is first read), never by the time since the previous
  * row.  The first sample of a run stores NULL for every counter.  Gauges
- * of a slow source (load1 on Linux, read once a second) are NULL on the
- * rows in between.  A metric this platform or machine cannot read is NULL,
+ * of a slow source (load1 on Linux, read once a second; procs_running,
+ * procs_blocked and cpu_busiest_pm from /proc/stat; cooling_max_pct, read
+ * every 100 ms) are NULL on the rows in between.  A metric this platform or
+ * machine cannot read is NULL,
  * never 0.
  *
  * To add a metric: add a line here, a column in a new schema migration, and
@@ -137,7 +140,11 @@ enum pm_flags {
     X(TEMP_MAX, "temp_max_mc", "temperature_max_celsius", "celsius", 1000, PM_GAUGE, PM_F_PRESSURE,       \
       "Hottest thermal zone, in millidegrees Celsius")                                                     \
     X(THROTTLE, "throttle", "cpu_throttle_events_total", "events", 1, PM_COUNTER, PM_F_PRESSURE,          \
-      "CPU thermal throttle events (Linux thermal_throttle counters)")
+      "CPU thermal throttle events (Linux thermal_throttle counters)")                                     \
+    X(COOLING_MAX, "cooling_max_pct", "cpu_cooling_max_percent", "percent", 1, PM_GAUGE, PM_F_PRESSURE,    \
+      "Highest state of the CPU cooling devices the kernel throttles with, in percent of its range "       \
+      "(Linux /sys/class/thermal: ACPI Processor, intel_powerclamp, cpufreq, idle injection; "             \
+      "not fans; read every 100 ms)")
 
 /* Process metrics: one column each in `proc_samples`. */
 #define PM_PROC_METRICS(X)                                                                                 \

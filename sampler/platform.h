@@ -73,6 +73,9 @@ struct pm_sys;
 
 struct pm_sys_opts {
     pid_t cgroup_pid;     /* read the cgroup pressure of this pid's cgroup (0: none) */
+    const char *sysfs_root; /* Linux: where sysfs is (NULL or "": "/sys"); thermal zones,
+                               throttle counters and cooling devices are found under
+                               it, so tests can point it at a fixture tree */
 };
 
 /* Opens every source once (kept-open fds, resolved sysctl MIBs).  Optional
@@ -84,10 +87,11 @@ struct pm_sys *pm_sys_open(const struct pm_sys_opts *o, char *sources, size_t so
  *
  * tick_ns is the tick's scheduled time (any origin, never decreasing):
  * expensive sources that change slowly are read only when their own
- * period has passed since their last read (Linux: /proc/vmstat every
- * >= 100 ms, /proc/loadavg every >= 1 s); on the other ticks their
- * columns are absent.  The scheduled time, not the wakeup time, keeps
- * that cadence exact (every 10th tick at 10 ms) despite wakeup jitter.
+ * period has passed since their last read (Linux: /proc/vmstat and the
+ * cooling devices every >= 100 ms, /proc/stat every >= 40 ms,
+ * /proc/loadavg every >= 1 s); on the other ticks their columns are
+ * absent.  The scheduled time, not the wakeup time, keeps that cadence
+ * exact (every 10th tick at 10 ms) despite wakeup jitter.
  * read_all != 0 reads every source whatever its period: the first call
  * does anyway, and the recorder asks for it on the last sample so the
  * run's counter totals reach its end.
@@ -106,6 +110,14 @@ struct pm_tree_opts {
     int64_t run_start_mono_ns; /* t=0 of the run, pm_mono_ns clock */
     int64_t proc_interval_ns;
 };
+
+/* Start, in the background, the slow part of pm_tree_open that does not
+ * need the root's pid (Linux: creating the tracefs instance for kill
+ * attribution, ~2-4 ms, overlapped with opening the database).  Optional;
+ * pm_tree_open picks the result up.  pm_tree_unprepare discards it when
+ * pm_tree_open will not be called. */
+void pm_tree_prepare(void);
+void pm_tree_unprepare(void);
 
 /* Track `root` and all its descendants.  Must be called before the root
  * can fork (pressmon starts the child stopped on a pipe, see

@@ -150,8 +150,12 @@ static void *event_main(void *arg)
     struct pm_recorder *r = arg;
     while (!atomic_load(&r->stop_event))
         pm_tree_events(r->o.tree, &r->ring_event, 250);
-    /* Exits that happened just before the stop are still in the socket. */
-    pm_tree_events(r->o.tree, &r->ring_event, 20);
+    /* Exits that happened just before the stop are still in the socket:
+     * the kernel queues a process's exit message (and any signal or OOM
+     * line about it) before its parent can reap it, and the stop comes
+     * after the root was reaped, so one pass that does not wait reads
+     * them all (each source is read until EAGAIN). */
+    pm_tree_events(r->o.tree, &r->ring_event, 0);
     return NULL;
 }
 

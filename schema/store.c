@@ -261,6 +261,53 @@ static int migrate(struct pm_store *st, int from)
     return 0;
 }
 
+/* A database older than this binary that cannot be migrated here (the
+ * file is read-only to this user) lacks the catalog columns added since
+ * it was written, and every reader selects them by name.  A TEMP view
+ * named like the table adds them as NULL, which is what the migration
+ * would give the old rows: unqualified names find the temp schema first,
+ * and it lives outside the file, so the file stays untouched. */
+static int shim_missing_columns(struct pm_store *st)
+{
+    static const struct {
+        const char *table;
+        enum pm_scope scope;
+    } t[] = {{"samples", PM_SCOPE_SYSTEM}, {"proc_samples", PM_SCOPE_PROCESS}};
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        int n;
+        const struct pm_metric *c = pm_catalog(t[k].scope, &n);
+        char sql[4096];
+        size_t off = (size_t)snprintf(sql, sizeof sql, "CREATE TEMP VIEW %s AS SELECT *", t[k].table);
+        char probe[128];
+        snprintf(probe, sizeof probe, "SELECT 1 FROM pragma_table_info('%s', 'main') WHERE name = ?", t[k].table);
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(st->db, probe, -1, &q, NULL) != SQLITE_OK) {
+            set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+            return -1;
+        }
+        int missing = 0;
+        for (int i = 0; i < n; i++) {
+            sqlite3_bind_text(q, 1, c[i].column, -1, SQLITE_STATIC);
+            if (sqlite3_step(q) != SQLITE_ROW) {
+                off += (size_t)snprintf(sql + off, sizeof sql - off, ", NULL AS %s", c[i].column);
+                missing++;
+            }
+            sqlite3_reset(q);
+        }
+        sqlite3_finalize(q);
+        if (!missing)
+            continue;
+        if (off >= sizeof sql - 32) {
+            set_err(st, "%s: the column shim does not fit its buffer (a bug: enlarge it)", st->path);
+            return -1;
+        }
+        snprintf(sql + off, sizeof sql - off, " FROM main.%s", t[k].table);
+        if (exec(st, sql) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Is this a database we may use?  New (empty) files are; SQLite files with
  * other tables, and databases of a newer schema, are not. */
 static int validate(struct pm_store *st, enum pm_store_mode mode, char *err, size_t errlen)
@@ -387,6 +434,12 @@ struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *
         return NULL;
     }
     sqlite3_extended_result_codes(st->db, 1);
+#ifdef SQLITE_DBCONFIG_DQS_DML
+    /* A double-quoted name that is no column is an error, not the string
+     * literal of SQLite's legacy quirk: the exporters quote the catalog
+     * columns, and one that a database lacks would read as 'name', i.e. 0. */
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)0);
+#endif
     /* 8-10 recorders commit every 250 ms at a few ms each: 10 s is ample. */
     sqlite3_busy_timeout(st->db, 10000);
 
@@ -414,7 +467,11 @@ struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *
             pm_store_close(st);
             return NULL;
         }
-        if (migrate(st, pm_store_db_version(st)) < 0 || (mode == PM_STORE_WRITE && refresh_catalog(st) < 0)) {
+        /* A reader that migrates also rewrites the catalog rows and the
+         * rate view, so that they name the new columns at once. */
+        int from = pm_store_db_version(st);
+        if (migrate(st, from) < 0 ||
+            ((mode == PM_STORE_WRITE || from < pm_store_schema_version()) && refresh_catalog(st) < 0)) {
             char why[512];
             snprintf(why, sizeof(why), "%s", st->err);
             exec(st, "ROLLBACK");
@@ -425,6 +482,8 @@ struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *
             goto fail;
         if (mode == PM_STORE_WRITE && prepare_writer(st) < 0)
             goto fail;
+    } else if (pm_store_db_version(st) < pm_store_schema_version() && shim_missing_columns(st) < 0) {
+        goto fail;
     }
     return st;
 fail:

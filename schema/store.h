@@ -4,7 +4,9 @@
  * Opening a store applies the schema migrations compiled in from
  * schema/NNN_*.sql (PRAGMA user_version is the version), refreshes the
  * metric catalog rows, and marks runs whose recorder died as 'aborted'.
- * A database written by a newer pressmon is refused, never touched.
+ * A database written by a newer pressmon is refused, never touched.  An
+ * older one that this user may only read is read as if migrated: the
+ * sample columns it lacks read as NULL (TEMP views, nothing is written).
  *
  * Writers use WAL, a busy timeout and BEGIN IMMEDIATE batches: many
  * `pressmon record` processes can share one file.  Only the writer thread

@@ -699,3 +699,36 @@ int pm_parse_keyed(const char *buf, size_t len, const char *key, int64_t *v)
     }
     return -1;
 }
+
+/* ---------------------------------------------------------- cooling devices */
+
+int pm_cooling_type_is_cpu(const char *buf, size_t len)
+{
+    while (len > 0 && is_ws(buf[len - 1]))
+        len--;
+    static const char *const exact[] = {"Processor", "intel_powerclamp"};
+    static const char *const prefix[] = {"cpufreq-", "thermal-cpufreq-", "idle-", "thermal-idle-"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (len == strlen(exact[i]) && memcmp(buf, exact[i], len) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof prefix / sizeof prefix[0]; i++) {
+        size_t pl = strlen(prefix[i]);
+        if (len > pl && memcmp(buf, prefix[i], pl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int pm_parse_cooling_pct(const char *buf, size_t len, int64_t max_state, int64_t *pct)
+{
+    int64_t cur;
+    if (max_state <= 0 || pm_parse_int(buf, len, &cur) != 0)
+        return -1;
+    if (cur <= 0)
+        *pct = 0;
+    else if (cur >= max_state)
+        *pct = 100;
+    else /* in double: cur * 100 could overflow for a huge max_state */
+        *pct = (int64_t)((double)cur * 100.0 / (double)max_state + 0.5);
+    return 0;
+}

@@ -126,6 +126,24 @@ int pm_parse_cgroup_v2(const char *buf, size_t len, char *out, size_t cap);
  * cpufreq/throttle counts).  Returns 0 and *v, or -1. */
 int pm_parse_int(const char *buf, size_t len, int64_t *v);
 
+/* /sys/class/thermal/cooling_deviceN/type: 1 if the kernel slows the CPU
+ * down with this device, 0 if not.  CPU devices: ACPI "Processor" (P-state
+ * limits, then T-state clock modulation), "intel_powerclamp" (forced idle),
+ * cpufreq cooling ("cpufreq-cpuN"; "thermal-cpufreq-N" on older kernels)
+ * and cpuidle cooling ("idle-cpuN"; "thermal-idle-N").  Everything else is
+ * not: fans (a fan at full speed cools, it slows nothing down), "TCC
+ * Offset" (a standing setting of the temperature at which the CPU
+ * throttles itself; the throttling it causes is in the thermal_throttle
+ * counters), "LCD" (backlight), devfreq (GPU, memory bus), radios. */
+int pm_cooling_type_is_cpu(const char *buf, size_t len);
+
+/* cooling_deviceN/cur_state, as a percent (0..100, rounded) of the
+ * device's max_state, which must be > 0.  A negative state is 0: the
+ * older intel_powerclamp reads -1 while it injects no idle.  A state
+ * above max_state is 100.  Returns 0 and *pct, or -1 (not one integer,
+ * max_state <= 0). */
+int pm_parse_cooling_pct(const char *buf, size_t len, int64_t max_state, int64_t *pct);
+
 /* Flat "key value" files (cgroup memory.events, memory.stat): the value of
  * `key`, or -1 if absent. */
 int pm_parse_keyed(const char *buf, size_t len, const char *key, int64_t *v);

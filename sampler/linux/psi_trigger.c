@@ -137,12 +137,20 @@ int pm_psi_trig_fire(struct pm_psi_trig *p, int64_t run_start_mono_ns, struct pm
     return 1;
 }
 
-void pm_psi_trig_close(struct pm_psi_trig *p)
+int pm_psi_trig_release(struct pm_psi_trig *p)
 {
     if (!p)
-        return;
-    close(p->fd);
+        return -1;
+    int fd = p->fd;
     if (p->read_fd >= 0)
         close(p->read_fd);
     free(p);
+    return fd;
+}
+
+void pm_psi_trig_close(struct pm_psi_trig *p)
+{
+    int fd = pm_psi_trig_release(p);
+    if (fd >= 0)
+        close(fd);
 }

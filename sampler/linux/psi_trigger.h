@@ -53,4 +53,9 @@ int pm_psi_trig_fire(struct pm_psi_trig *p, int64_t run_start_mono_ns, struct pm
 
 void pm_psi_trig_close(struct pm_psi_trig *p);
 
+/* Free everything but the trigger fd, and return it (-1 for NULL): closing
+ * a trigger waits for an RCU grace period (8.6 ms measured), which the
+ * caller may do elsewhere (pm_tree_close hands it to a detached process). */
+int pm_psi_trig_release(struct pm_psi_trig *p);
+
 #endif

@@ -36,6 +36,7 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -86,6 +88,7 @@ struct pm_tree {
     char mechanism[160];
     _Atomic uint64_t lost;     /* connector overruns */
     struct member *slots;
+    _Atomic int used;        /* slots [0, used) have ever held a member: the sweep's bound */
     struct pm_pidmap map;      /* adder-private: pid -> slot */
     int proc_fd;               /* /proc, for the scan */
     char *dents;
@@ -149,6 +152,13 @@ static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid, int64_t start_ns
         m->ppid = ppid;
         m->start_ns = start_ns;
         pm_pidmap_put(&t->map, pid, i);
+        /* Free slots are reused lowest first, so the sampler's sweep stops
+         * at the highest slot ever used, not at MAX_MEMBERS (a sweep of
+         * all 8192 slots read ~1 MB, cold, 25 times a second). */
+        if (i >= atomic_load_explicit(&t->used, memory_order_relaxed)) {
+            m->dir_fd = m->stat_fd = m->io_fd = m->pidfd = -1;
+            atomic_store_explicit(&t->used, i + 1, memory_order_release);
+        }
         atomic_store_explicit(&m->state, SLOT_NEW, memory_order_release);
         return i;
     }
@@ -450,6 +460,71 @@ static void scan_proc(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
 
 /* ---- public interface ------------------------------------------------------ */
 
+/* The tracefs instance, opened by a thread started by pm_tree_prepare while
+ * the main thread opens the database and the /proc sources. */
+static struct {
+    pthread_t th;
+    int started;
+    struct pm_ksig *ksig;
+    char why[200];
+} prep;
+
+/* PRESSMON_ATTRIBUTION=off: measure or avoid the tracefs cost
+ * (docs/BENCHMARKS.md); =no-tracefs: only the OOM sources, as an
+ * unprivileged or locked-down machine has them (tests).  Returns 0 when
+ * tracefs may be used, else says why not. */
+static int tracefs_wanted(char *why, size_t whylen)
+{
+    const char *aenv = getenv("PRESSMON_ATTRIBUTION");
+    if (aenv && !strcmp(aenv, "off"))
+        snprintf(why, whylen, "disabled by PRESSMON_ATTRIBUTION=off");
+    else if (aenv && !strcmp(aenv, "no-tracefs"))
+        snprintf(why, whylen, "tracefs disabled by PRESSMON_ATTRIBUTION=no-tracefs");
+    else
+        return 1;
+    return 0;
+}
+
+static void *prep_main(void *arg)
+{
+    (void)arg;
+    prep.ksig = pm_ksig_open(prep.why, sizeof(prep.why));
+    return NULL;
+}
+
+void pm_tree_prepare(void)
+{
+    char why[200];
+    if (prep.started || !tracefs_wanted(why, sizeof(why)))
+        return;
+    /* The thread takes no signal: they are the main thread's. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    prep.started = pthread_create(&prep.th, NULL, prep_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The prepared instance (or NULL and why), waiting for the thread. */
+static struct pm_ksig *prep_take(char *why, size_t whylen)
+{
+    if (!prep.started)
+        return NULL;
+    pthread_join(prep.th, NULL);
+    prep.started = 0;
+    struct pm_ksig *k = prep.ksig;
+    prep.ksig = NULL;
+    if (!k)
+        snprintf(why, whylen, "%s", prep.why);
+    return k;
+}
+
+void pm_tree_unprepare(void)
+{
+    char why[200];
+    pm_ksig_close(prep_take(why, sizeof(why)));
+}
+
 struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mechanism, size_t mlen, char *err,
                              size_t errlen)
 {
@@ -464,8 +539,8 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     t->recvbuf = malloc(65536);
     if (!t->slots || !map_ok || !t->dents || !t->buf || !t->ebuf || !t->recvbuf)
         goto oom;
-    for (int i = 0; i < MAX_MEMBERS; i++)
-        t->slots[i].dir_fd = t->slots[i].stat_fd = t->slots[i].io_fd = t->slots[i].pidfd = -1;
+    /* Slots get their fds set to -1 when first used (add_member): the
+     * table's 1 MB is not touched beyond the slots a run needs. */
     t->root = root;
     t->run_start = o->run_start_mono_ns;
     t->boot_minus_mono = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
@@ -494,17 +569,14 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     }
     snprintf(mechanism, mlen, "%s", t->mechanism);
     char kwhy[200] = "";
-    /* PRESSMON_ATTRIBUTION=off: measure or avoid the tracefs cost
-     * (docs/BENCHMARKS.md); =no-tracefs: only the OOM sources below, as
-     * an unprivileged or locked-down machine has them (tests). */
     const char *aenv = getenv("PRESSMON_ATTRIBUTION");
     int all_off = aenv && !strcmp(aenv, "off");
-    if (all_off)
-        snprintf(kwhy, sizeof(kwhy), "disabled by PRESSMON_ATTRIBUTION=off");
-    else if (aenv && !strcmp(aenv, "no-tracefs"))
-        snprintf(kwhy, sizeof(kwhy), "tracefs disabled by PRESSMON_ATTRIBUTION=no-tracefs");
-    else
-        t->ksig = pm_ksig_open(kwhy, sizeof(kwhy));
+    if (tracefs_wanted(kwhy, sizeof(kwhy))) {
+        int prepared = prep.started;
+        t->ksig = prep_take(kwhy, sizeof(kwhy));
+        if (!prepared)
+            t->ksig = pm_ksig_open(kwhy, sizeof(kwhy));
+    }
     /* OOM kills without tracefs (and a second witness with it): the
      * kernel log when readable, and the cgroup's counter. */
     char owhy[200];
@@ -587,6 +659,7 @@ int pm_tree_events(struct pm_tree *t, struct pm_ring *out, int timeout_ms)
     }
     if (r > 0 && idx[P_KSIG] >= 0 && p[idx[P_KSIG]].revents)
         pm_ksig_drain(t->ksig, t->run_start, out);
+    pm_ksig_tick(t->ksig);
     if (r > 0 && idx[P_KMSG] >= 0 && p[idx[P_KMSG]].revents)
         pm_kmsg_drain(t->kmsg, t->run_start, out);
     if (r > 0 && idx[P_PSI] >= 0 && (p[idx[P_PSI]].revents & POLLPRI))
@@ -706,7 +779,8 @@ void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
     int scanning = !atomic_load_explicit(&t->use_connector, memory_order_acquire);
     if (scanning)
         scan_proc(t, t_ns, out);
-    for (int i = 0; i < MAX_MEMBERS; i++) {
+    int used = atomic_load_explicit(&t->used, memory_order_acquire);
+    for (int i = 0; i < used; i++) {
         struct member *m = &t->slots[i];
         int s = atomic_load_explicit(&m->state, memory_order_acquire);
         if (s == SLOT_FREE)
@@ -751,8 +825,8 @@ int pm_tree_alive(struct pm_tree *t)
 {
     /* Called after the sampler and event threads stopped: count members
      * that really still run (the reaped root and zombies do not). */
-    int n = 0;
-    for (int i = 0; i < MAX_MEMBERS; i++) {
+    int n = 0, used = atomic_load(&t->used);
+    for (int i = 0; i < used; i++) {
         int s = atomic_load(&t->slots[i].state);
         if ((s == SLOT_NEW || s == SLOT_LIVE) && t->slots[i].pid != t->root && pm_pid_alive(t->slots[i].pid))
             n++;
@@ -765,17 +839,75 @@ uint64_t pm_tree_lost(struct pm_tree *t)
     return atomic_load(&t->lost);
 }
 
+/*
+ * Two kernel objects of a run take long to let go of, in wall time rather
+ * than CPU: the tracefs instance is parked for a second for the next run
+ * to adopt, then removed, which waits for RCU grace periods (36-44 ms
+ * measured on the development VM); closing the PSI trigger waits for one
+ * more (8.6 ms).  pressmon would exit that much later for nothing (a
+ * `pressmon record -- true` took 120 ms against 1 ms), so a child does it
+ * and pressmon does not wait for it: it inherits the instance's lock and
+ * the trigger fd, closes every other fd first (a caller reading pressmon's
+ * output through a pipe sees EOF when pressmon exits), and leaves the
+ * session, so the terminal's Ctrl-C does not reach it.  The reaper of
+ * pressmon's own orphans reaps it.  If fork fails, it is done here.
+ */
+static void teardown_detached(const char *dir, int dir_fd, int psi_fd)
+{
+    if (dir_fd < 0 && psi_fd < 0)
+        return;
+    /* The run is over: let the helper, like any orphan of the run, go to
+     * our own parent's reaper once we exit. */
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        int null = open("/dev/null", O_RDWR);
+        for (int i = 0; i < 3; i++)
+            if (null >= 0 && null != i)
+                dup2(null, i);
+        /* Keep dir_fd and psi_fd, close every other fd from 3 up. */
+        int keep[2] = {dir_fd < psi_fd ? dir_fd : psi_fd, dir_fd < psi_fd ? psi_fd : dir_fd};
+        unsigned from = 3;
+        for (int i = 0; i < 2; i++) {
+            if (keep[i] < (int)from)
+                continue;
+            if ((unsigned)keep[i] > from)
+                syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0u);
+            from = (unsigned)keep[i] + 1;
+        }
+        syscall(SYS_close_range, from, ~0u, 0u);
+        if (psi_fd >= 0)
+            close(psi_fd);
+        if (dir_fd >= 0)
+            pm_ksig_park(dir, dir_fd, PM_KSIG_PARK_NS);
+        _exit(0);
+    }
+    if (pid < 0) {
+        if (psi_fd >= 0)
+            close(psi_fd);
+        if (dir_fd >= 0)
+            pm_ksig_park(dir, dir_fd, 0); /* removed at once */
+        return;
+    }
+    if (psi_fd >= 0)
+        close(psi_fd);
+    if (dir_fd >= 0)
+        close(dir_fd); /* the child's copy keeps the lock */
+}
+
 void pm_tree_close(struct pm_tree *t)
 {
     if (!t)
         return;
     cn_close(t->nl_fd);
-    pm_ksig_close(t->ksig);
+    char kdir[128];
+    int kfd = pm_ksig_release(t->ksig, kdir, sizeof(kdir));
     pm_kmsg_close(t->kmsg);
     pm_cgoom_close(t->cgoom);
-    pm_psi_trig_close(t->psi);
+    teardown_detached(kdir, kfd, pm_psi_trig_release(t->psi));
     if (t->slots)
-        for (int i = 0; i < MAX_MEMBERS; i++)
+        for (int i = 0; i < atomic_load(&t->used); i++)
             close_member(&t->slots[i]);
     if (t->proc_fd > 0)
         close(t->proc_fd);

@@ -1,21 +1,37 @@
 /*
  * Linux system sampling: /proc/meminfo, vmstat, stat, loadavg, PSI, the
- * run's cgroup pressure, thermal zones and throttle counters.
+ * run's cgroup pressure, thermal zones, throttle counters and cooling
+ * devices.
  *
  * Every file is opened once and re-read with pread at offset 0: procfs
  * regenerates the content on each read, and keeping the fd saves ~0.9 µs
  * per file per tick (DESIGN §5).  The read path allocates nothing: one
  * buffer and the previous counter values are allocated at open.
- * Optional sources (PSI before 4.20, thermal zones, cgroup files) that are
- * absent are simply not opened: their columns stay NULL.
+ * Optional sources (PSI before 4.20, thermal zones, cooling devices,
+ * cgroup files) that are absent are simply not opened: their columns stay
+ * NULL.  The /sys files are found under pm_sys_opts.sysfs_root ("/sys"
+ * unless a test points it at a fixture tree, tests/fixtures/sysfs/).
  *
- * Two sources are read on their own, slower cadence (platform.h): reading
- * /proc/vmstat cold after the timer wakeup costs ~24 µs, a fifth of a
- * tick, and its counters (faults, swap, reclaim, refaults, stalls, OOM
- * kills, pgpgin/out) say all they have to say at 10 Hz; the kernel
- * recomputes /proc/loadavg only every 5 s.  On the ticks in between their
- * columns are NULL, and the next counter delta spans every tick since the
- * last read (catalog.h).
+ * Three sources are read on their own, slower cadence (platform.h):
+ * reading /proc/vmstat cold after the timer wakeup costs ~24 µs, a fifth of
+ * a tick, and its counters (faults, swap, reclaim, refaults, stalls, OOM
+ * kills, pgpgin/out) say all they have to say at 10 Hz; /proc/stat costs
+ * ~26 µs (the kernel walks every IRQ for its `intr` line) and its CPU times
+ * are in USER_HZ ticks of 10 ms: read every 10 ms, a CPU's delta is 0, 1 or
+ * 2 ticks, quantization noise, while every 40 ms it resolves a CPU's busy
+ * share in steps of 25% (PSI's cpu `some` counter, in µs and read every
+ * tick, carries the fine-grained CPU contention); the kernel recomputes
+ * /proc/loadavg only every 5 s.  On the ticks in between their columns are
+ * NULL, and the next counter delta spans every tick since the last read
+ * (catalog.h).
+ *
+ * The cooling devices have their own cadence too, every 100 ms: the
+ * thermal governor changes a device's state only when it updates its zone
+ * (on a trip interrupt, or once per passive polling period, 100 ms to
+ * seconds), and every device costs a pread, ~1 µs hot and ~4 µs after a
+ * sleep for a sysfs attribute on this VM (measured on
+ * cpu0/topology/core_id: the VM has no cooling devices).  cooling_max_pct
+ * is NULL on the ticks in between.
  */
 #include "../platform.h"
 
@@ -31,8 +47,14 @@
 
 #define MAX_CPUS 1024
 #define MAX_THERMAL 32
+/* ACPI has one Processor cooling device per CPU: 64 of them are 64 preads
+ * (~0.26 ms) every 100 ms.  Beyond that they are not read; the CPUs of one
+ * thermal zone are normally given the same state by its governor. */
+#define MAX_COOLING 64
+#define COOLING_PERIOD_NS (100LL * 1000 * 1000)
 #define BUF_SIZE (256 * 1024) /* /proc/stat of 1024 CPUs fits */
 #define VMSTAT_PERIOD_NS (100LL * 1000 * 1000)
+#define STAT_PERIOD_NS (40LL * 1000 * 1000)
 #define LOADAVG_PERIOD_NS (1000LL * 1000 * 1000)
 
 enum { PSI_CPU, PSI_MEM, PSI_IO, PSI_N };
@@ -46,9 +68,13 @@ struct pm_sys {
     int ntemp;
     int fd_throttle[MAX_THERMAL];
     int nthrottle;
+    int fd_cooling[MAX_COOLING];       /* cur_state of the CPU cooling devices */
+    int64_t cooling_max[MAX_COOLING];  /* their max_state (> 0), constant: read at open */
+    int ncooling;
+    int64_t cooling_at;                /* tick_ns of their last read */
     int64_t us_per_tick; /* /proc/stat is in USER_HZ ticks */
     int primed;          /* previous counters are valid */
-    int64_t vmstat_at, loadavg_at; /* tick_ns of their last read */
+    int64_t vmstat_at, stat_at, loadavg_at; /* tick_ns of their last read */
 
     struct pm_vmstat prev_vm;
     struct pm_stat prev_stat;
@@ -139,30 +165,31 @@ static void open_cgroup(struct pm_sys *s, pid_t pid, char *sources, size_t slen)
         append(sources, slen, "cgroup");
 }
 
-static void open_thermal(struct pm_sys *s, char *sources, size_t slen)
+static void open_thermal(struct pm_sys *s, const char *sysfs, char *sources, size_t slen)
 {
-    char path[512];
-    DIR *d = opendir("/sys/class/thermal");
+    char dir[512], path[1024];
+    snprintf(dir, sizeof(dir), "%s/class/thermal", sysfs);
+    DIR *d = opendir(dir);
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)) && s->ntemp < MAX_THERMAL) {
             if (strncmp(e->d_name, "thermal_zone", 12) != 0)
                 continue;
-            snprintf(path, sizeof(path), "/sys/class/thermal/%s/temp", e->d_name);
+            snprintf(path, sizeof(path), "%s/%s/temp", dir, e->d_name);
             int fd = open_ro(path);
             if (fd >= 0)
                 s->fd_temp[s->ntemp++] = fd;
         }
         closedir(d);
     }
-    d = opendir("/sys/devices/system/cpu");
+    snprintf(dir, sizeof(dir), "%s/devices/system/cpu", sysfs);
+    d = opendir(dir);
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)) && s->nthrottle < MAX_THERMAL) {
             if (strncmp(e->d_name, "cpu", 3) != 0 || e->d_name[3] < '0' || e->d_name[3] > '9')
                 continue;
-            snprintf(path, sizeof(path), "/sys/devices/system/cpu/%s/thermal_throttle/core_throttle_count",
-                     e->d_name);
+            snprintf(path, sizeof(path), "%s/%s/thermal_throttle/core_throttle_count", dir, e->d_name);
             int fd = open_ro(path);
             if (fd >= 0)
                 s->fd_throttle[s->nthrottle++] = fd;
@@ -173,6 +200,70 @@ static void open_thermal(struct pm_sys *s, char *sources, size_t slen)
         append(sources, slen, "thermal");
     if (s->nthrottle)
         append(sources, slen, "throttle");
+}
+
+/* One small sysfs file into s->buf (open time only): its length, or -1. */
+static ssize_t read_small(struct pm_sys *s, const char *path)
+{
+    int fd = open_ro(path);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, s->buf, 4096);
+    close(fd);
+    return n > 0 ? n : -1;
+}
+
+/* The cooling devices that slow the CPU down (pm_cooling_type_is_cpu):
+ * type and max_state are read once here (max_state is fixed when the
+ * driver registers the device), cur_state is kept open and re-read.  A
+ * device whose max_state is missing, not a number or 0 has no range to
+ * take a percent of and is left out. */
+static void open_cooling(struct pm_sys *s, const char *sysfs, char *sources, size_t slen)
+{
+    char dir[512], path[1024];
+    snprintf(dir, sizeof(dir), "%s/class/thermal", sysfs);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) && s->ncooling < MAX_COOLING) {
+        if (strncmp(e->d_name, "cooling_device", 14) != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s/type", dir, e->d_name);
+        ssize_t n = read_small(s, path);
+        if (n < 0 || !pm_cooling_type_is_cpu(s->buf, (size_t)n))
+            continue;
+        int64_t max;
+        snprintf(path, sizeof(path), "%s/%s/max_state", dir, e->d_name);
+        n = read_small(s, path);
+        if (n < 0 || pm_parse_int(s->buf, (size_t)n, &max) != 0 || max <= 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s/cur_state", dir, e->d_name);
+        int fd = open_ro(path);
+        if (fd < 0)
+            continue;
+        s->fd_cooling[s->ncooling] = fd;
+        s->cooling_max[s->ncooling++] = max;
+    }
+    closedir(d);
+    if (s->ncooling)
+        append(sources, slen, "cooling");
+}
+
+/* cooling_max_pct: the highest state, in percent of its device's range,
+ * of the cooling devices that could be read; absent if none could. */
+static void read_cooling(struct pm_sys *s, struct pm_sys_rec *r)
+{
+    int64_t best = -1, pct;
+    for (int i = 0; i < s->ncooling; i++) {
+        ssize_t n = slurp(s, s->fd_cooling[i]);
+        if (n > 0 && pm_parse_cooling_pct(s->buf, (size_t)n, s->cooling_max[i], &pct) == 0 && pct > best)
+            best = pct;
+    }
+    if (best >= 0) {
+        r->v[PM_M_COOLING_MAX] = best;
+        r->present |= UINT64_C(1) << PM_M_COOLING_MAX;
+    }
 }
 
 struct pm_sys *pm_sys_open(const struct pm_sys_opts *o, char *sources, size_t slen, char *err, size_t errlen)
@@ -229,7 +320,9 @@ struct pm_sys *pm_sys_open(const struct pm_sys_opts *o, char *sources, size_t sl
         append(sources, slen, "psi");
     if (o && o->cgroup_pid > 0)
         open_cgroup(s, o->cgroup_pid, sources, slen);
-    open_thermal(s, sources, slen);
+    const char *sysfs = o && o->sysfs_root && *o->sysfs_root ? o->sysfs_root : "/sys";
+    open_thermal(s, sysfs, sources, slen);
+    open_cooling(s, sysfs, sources, slen);
     return s;
 }
 
@@ -251,6 +344,8 @@ void pm_sys_close(struct pm_sys *s)
         close(s->fd_temp[i]);
     for (int i = 0; i < s->nthrottle; i++)
         close(s->fd_throttle[i]);
+    for (int i = 0; i < s->ncooling; i++)
+        close(s->fd_cooling[i]);
     free(s->buf);
     free(s->cpus);
     free(s->prev_cpus);
@@ -424,7 +519,8 @@ void pm_sys_read(struct pm_sys *s, int64_t tick_ns, int read_all, struct pm_sys_
     read_meminfo(s, r);
     if (s->fd_vmstat >= 0 && due(primed, read_all, tick_ns, VMSTAT_PERIOD_NS, &s->vmstat_at))
         read_vmstat(s, r, primed);
-    read_stat(s, r, primed);
+    if (due(primed, read_all, tick_ns, STAT_PERIOD_NS, &s->stat_at))
+        read_stat(s, r, primed);
     if (s->fd_loadavg >= 0 && due(primed, read_all, tick_ns, LOADAVG_PERIOD_NS, &s->loadavg_at)) {
         struct pm_loadavg la;
         ssize_t n = slurp(s, s->fd_loadavg);
@@ -460,5 +556,7 @@ void pm_sys_read(struct pm_sys *s, int64_t tick_ns, int read_all, struct pm_sys_
         DELTA(r, THROTTLE, sum, s->prev_throttle, primed);
         s->prev_throttle = sum;
     }
+    if (s->ncooling && due(primed, read_all, tick_ns, COOLING_PERIOD_NS, &s->cooling_at))
+        read_cooling(s, r);
     s->primed = 1;
 }

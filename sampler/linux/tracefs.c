@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Signals whose default action ends the process.  SIGPROF and SIGVTALRM are
@@ -33,10 +35,27 @@
 
 #define KSIG_BUF 65536
 
+/* What pm_ksig_tick writes to trace_marker, as trace_pipe shows it. */
+#define PM_KSIG_SYNC_MARK ": tracing_mark_write: pressmon-sync "
+#define SYNC_PERIOD_NS 1000000000LL
+#define PARK_MARK "pressmon-park "
+
+/* Above this many CPUs the instance's per-CPU buffer (1410 KiB by default,
+ * allocated by mkdir) is shrunk to 256 KiB.  The resize costs an RCU grace
+ * period (12-24 ms measured on the development VM) but saves 1.1 MiB of
+ * kernel memory per CPU: 18 MiB at 16 CPUs, 215 MiB at 192. */
+#define SHRINK_ABOVE_CPUS 16
+
 struct pm_ksig {
     int fd;
+    int marker_fd;          /* the instance's trace_marker (clock sync) */
     char dir[128];          /* the instance directory */
     int have_oom;           /* mark_victim enabled */
+    int dir_fd;             /* the instance directory, flock()ed while ours */
+    int synced;             /* offset_ns is known */
+    int64_t want_sync;      /* the sync line that ends the lines to skip */
+    int64_t offset_ns;      /* CLOCK_MONOTONIC minus the trace clock */
+    int64_t sync_at;        /* CLOCK_MONOTONIC of the last sync line written */
     int64_t lost, garbled;
     size_t used;            /* bytes of an incomplete line at the start of buf */
     char buf[KSIG_BUF];
@@ -282,6 +301,14 @@ int pm_ksig_parse_line(const char *line, size_t len, struct pm_ksig_event *ev)
         ev->kind = PM_KSIG_OOM_VICTIM;
         return 1;
     }
+    m = find(line, end, PM_KSIG_SYNC_MARK);
+    if (m) {
+        long long mono;
+        if (parse_header(line, m, ev) || !parse_ll(m + sizeof(PM_KSIG_SYNC_MARK) - 1, end, &mono))
+            return -1;
+        ev->kind = PM_KSIG_SYNC;
+        ev->sync_mono_ns = mono;
+    }
     return 0;
 }
 
@@ -377,14 +404,91 @@ static int write_str(const char *dir, const char *rel, const char *val)
     return w == (ssize_t)n ? 0 : -1;
 }
 
-/* Disable our events and remove the instance directory.  rmdir fails with
- * EBUSY while a trace_pipe of the instance is open, so callers close first. */
-static int remove_instance(const char *dir)
+/* Does dir/rel hold exactly val (and a newline)? */
+static int has_str(const char *dir, const char *rel, const char *val)
+{
+    char p[PATH_MAX], buf[1024];
+    snprintf(p, sizeof(p), "%s/%s", dir, rel);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    size_t l = strlen(val);
+    return (size_t)n >= l && !memcmp(buf, val, l) && (buf[l] == '\n' || buf[l] == '\0');
+}
+
+static void disable_events(const char *dir)
 {
     write_str(dir, "events/signal/signal_generate/enable", "0");
     write_str(dir, "events/oom/mark_victim/enable", "0");
     write_str(dir, "tracing_on", "0");
+}
+
+/* Disable our events and remove the instance directory.  rmdir fails with
+ * EBUSY while a trace_pipe of the instance is open, so callers close first. */
+static int remove_instance(const char *dir)
+{
+    disable_events(dir);
     return rmdir(dir);
+}
+
+/* Open and lock an instance directory: 0 and *fd when it is ours now.  The
+ * lock (flock, released by the kernel when its holder dies) is what makes
+ * an instance in use; the check after it catches a directory that was
+ * removed while we waited for it. */
+static int lock_dir(const char *dir, int *fd)
+{
+    int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0)
+        return -1;
+    if (flock(d, LOCK_EX | LOCK_NB) != 0 || faccessat(d, "trace_pipe", F_OK, 0) != 0) {
+        close(d);
+        return -1;
+    }
+    *fd = d;
+    return 0;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Write a sync line: the kernel stamps it with the trace clock a microsecond
+ * or two after the CLOCK_MONOTONIC time it carries was read. */
+static int write_sync(struct pm_ksig *k, int64_t now)
+{
+    char line[48];
+    k->sync_at = now;
+    int n = snprintf(line, sizeof(line), "pressmon-sync %lld", (long long)now);
+    return write(k->marker_fd, line, (size_t)n) == n ? 0 : -1;
+}
+
+/* The trace clocks that count nanoseconds (the others, `counter` and
+ * `x86-tsc`, can only be chosen by a boot parameter). */
+static int clock_is_ns(const char *dir)
+{
+    char p[PATH_MAX], buf[256];
+    snprintf(p, sizeof(p), "%s/trace_clock", dir);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    static const char *const ok[] = {"[local]", "[global]", "[perf]", "[mono]", "[mono_raw]", "[boot]", "[tai]"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (strstr(buf, ok[i]))
+            return 1;
+    return 0;
 }
 
 /* Is `pid` a live process that started before `since` (so that it, and not
@@ -405,36 +509,50 @@ static int owner_alive(pid_t pid, const struct timespec *since)
     return 1;
 }
 
-int pm_ksig_reap_stale(void)
+/* The first pressmon instance under root that nobody uses (its creator is
+ * gone and nobody holds its lock), locked: 0 with path and *fd, or -1.
+ * A creator that is still alive may be an older pressmon that does not
+ * lock, so its instance is never taken. */
+static int take_free(const char *root, char *path, size_t plen, int *fd)
 {
-    const char *root = pm_ksig_tracefs_root();
-    if (!root)
-        return 0;
     char idir[128];
     snprintf(idir, sizeof(idir), "%s/instances", root);
     DIR *d = opendir(idir);
     if (!d)
-        return 0;
-    int removed = 0;
+        return -1;
+    int found = -1;
     struct dirent *de;
-    while ((de = readdir(d))) {
+    while (found != 0 && (de = readdir(d))) {
         if (strncmp(de->d_name, "pressmon-", 9))
             continue;
         char *endp;
         long pid = strtol(de->d_name + 9, &endp, 10);
         if (*endp || pid <= 0 || pid == (long)getpid())
             continue;
-        char p[PATH_MAX];
-        snprintf(p, sizeof(p), "%s/%s", idir, de->d_name);
+        snprintf(path, plen, "%s/%s", idir, de->d_name);
         struct stat st;
-        if (stat(p, &st) != 0)
+        if (stat(path, &st) != 0 || owner_alive((pid_t)pid, &st.st_mtim))
             continue;
-        if (owner_alive((pid_t)pid, &st.st_mtim))
-            continue;
-        if (remove_instance(p) == 0)
-            removed++;
+        found = lock_dir(path, fd);
     }
     closedir(d);
+    return found;
+}
+
+int pm_ksig_reap_stale(void)
+{
+    const char *root = pm_ksig_tracefs_root();
+    if (!root)
+        return 0;
+    int removed = 0, fd;
+    char p[PATH_MAX];
+    while (take_free(root, p, sizeof(p), &fd) == 0) {
+        int r = remove_instance(p);
+        close(fd);
+        if (r != 0)
+            break;
+        removed++;
+    }
     return removed;
 }
 
@@ -460,46 +578,55 @@ struct pm_ksig *pm_ksig_open(char *why, size_t whylen)
             snprintf(why, whylen, "tracefs is not available (kernel without CONFIG_TRACING?)");
         return NULL;
     }
-    pm_ksig_reap_stale();
-
     struct pm_ksig *k = calloc(1, sizeof(*k));
     if (!k) {
         snprintf(why, whylen, "out of memory");
         return NULL;
     }
-    k->fd = -1;
-    snprintf(k->dir, sizeof(k->dir), "%s/instances/pressmon-%d", root, (int)getpid());
-    int rc = mkdir(k->dir, 0700);
-    if (rc != 0 && errno == EEXIST) {
-        /* Ours by pid but not by us: left by a dead pressmon whose pid we got. */
-        remove_instance(k->dir);
-        rc = mkdir(k->dir, 0700);
+    k->fd = k->marker_fd = k->dir_fd = -1;
+    /* An instance released by a run that just ended (or left by one that
+     * died) is taken over: creating one costs 2 ms, and while the previous
+     * run's instance is being removed (~40 ms of RCU grace periods under
+     * the kernel's event mutex) a mkdir waits for it. */
+    int adopted = take_free(root, k->dir, sizeof(k->dir), &k->dir_fd) == 0;
+    if (!adopted) {
+        snprintf(k->dir, sizeof(k->dir), "%s/instances/pressmon-%d", root, (int)getpid());
+        int rc = mkdir(k->dir, 0700);
+        if (rc != 0 && errno == EEXIST) {
+            /* Ours by pid but not by us: left by a dead pressmon whose pid we got. */
+            remove_instance(k->dir);
+            rc = mkdir(k->dir, 0700);
+        }
+        if (rc != 0) {
+            int e = errno;
+            if (e == EACCES || e == EPERM)
+                snprintf(why, whylen, "cannot create tracefs instance %s: %s (run pressmon as root)", k->dir,
+                         strerror(e));
+            else
+                snprintf(why, whylen, "cannot create tracefs instance %s: %s", k->dir, strerror(e));
+            free(k);
+            return NULL;
+        }
+        if (lock_dir(k->dir, &k->dir_fd) != 0) {
+            snprintf(why, whylen, "cannot lock tracefs instance %s: %s", k->dir, strerror(errno));
+            goto fail;
+        }
+        /* A few hundred fatal signals per second at most, read within
+         * 250 ms: the default buffer is plenty; on a big machine it is
+         * shrunk. */
+        long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+        if (ncpu > SHRINK_ABOVE_CPUS)
+            write_str(k->dir, "buffer_size_kb", "256");
+        /* A clock that is not in nanoseconds can only come from a boot
+         * parameter; then pay for the switch to mono (sync still applies). */
+        if (!clock_is_ns(k->dir) && write_str(k->dir, "trace_clock", "mono") != 0) {
+            snprintf(why, whylen, "cannot set the trace clock of %s to mono: %s", k->dir, strerror(errno));
+            goto fail;
+        }
     }
-    if (rc != 0) {
-        int e = errno;
-        if (e == EACCES || e == EPERM)
-            snprintf(why, whylen, "cannot create tracefs instance %s: %s (run pressmon as root)", k->dir,
-                     strerror(e));
-        else
-            snprintf(why, whylen, "cannot create tracefs instance %s: %s", k->dir, strerror(e));
-        free(k);
-        return NULL;
-    }
-    /* Small buffers: a few hundred fatal signals per second at most, read
-     * within 100 ms; buffer_percent 0 makes poll wake on the first line. */
-    write_str(k->dir, "buffer_size_kb", "256");
-    write_str(k->dir, "buffer_percent", "0");
-    if (write_str(k->dir, "trace_clock", "mono") != 0) {
-        snprintf(why, whylen, "cannot set the trace clock of %s to mono: %s", k->dir, strerror(errno));
-        goto fail;
-    }
+    write_str(k->dir, "buffer_percent", "0"); /* poll wakes on the first line */
     write_str(k->dir, "options/record-tgid", "1"); /* sender's process id, not only its thread */
-    if (write_str(k->dir, "events/signal/signal_generate/filter", PM_KSIG_FILTER) != 0 ||
-        write_str(k->dir, "events/signal/signal_generate/enable", "1") != 0) {
-        snprintf(why, whylen, "cannot enable signal/signal_generate in %s: %s", k->dir, strerror(errno));
-        goto fail;
-    }
-    k->have_oom = write_str(k->dir, "events/oom/mark_victim/enable", "1") == 0;
+    write_str(k->dir, "tracing_on", "1");         /* off in one left by an older pressmon */
     char p[PATH_MAX];
     snprintf(p, sizeof(p), "%s/trace_pipe", k->dir);
     k->fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -507,11 +634,70 @@ struct pm_ksig *pm_ksig_open(char *why, size_t whylen)
         snprintf(why, whylen, "cannot open %s: %s", p, strerror(errno));
         goto fail;
     }
+    snprintf(p, sizeof(p), "%s/trace_marker", k->dir);
+    k->marker_fd = open(p, O_WRONLY | O_CLOEXEC);
+    if (k->marker_fd < 0) {
+        snprintf(why, whylen, "cannot open %s: %s", p, strerror(errno));
+        goto fail;
+    }
+    /* The first sync, read back before any event is enabled, so that every
+     * event has an offset; lines before it (an adopted instance's last ones)
+     * are skipped. */
+    k->want_sync = mono_ns();
+    if (write_sync(k, k->want_sync) != 0) {
+        snprintf(why, whylen, "cannot write to %s: %s", p, strerror(errno));
+        goto fail;
+    }
+    for (int tries = 0; tries < 100 && !k->synced; tries++) {
+        if (pm_ksig_drain(k, 0, NULL) < 0)
+            break;
+        if (!k->synced) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
+    }
+    if (!k->synced) {
+        snprintf(why, whylen, "the clock sync line written to %s did not come back through trace_pipe", p);
+        goto fail;
+    }
+    /* Replacing a filter waits for an RCU grace period (the old one may be
+     * in use): an adopted instance that has ours already keeps it. */
+    if ((!adopted || !has_str(k->dir, "events/signal/signal_generate/filter", PM_KSIG_FILTER)) &&
+        write_str(k->dir, "events/signal/signal_generate/filter", PM_KSIG_FILTER) != 0) {
+        snprintf(why, whylen, "cannot set the signal/signal_generate filter in %s: %s", k->dir, strerror(errno));
+        goto fail;
+    }
+    if (
+        write_str(k->dir, "events/signal/signal_generate/enable", "1") != 0) {
+        snprintf(why, whylen, "cannot enable signal/signal_generate in %s: %s", k->dir, strerror(errno));
+        goto fail;
+    }
+    k->have_oom = write_str(k->dir, "events/oom/mark_victim/enable", "1") == 0;
     return k;
 fail:
+    if (k->fd >= 0)
+        close(k->fd);
+    if (k->marker_fd >= 0)
+        close(k->marker_fd);
     remove_instance(k->dir);
+    if (k->dir_fd >= 0)
+        close(k->dir_fd);
     free(k);
     return NULL;
+}
+
+void pm_ksig_tick(struct pm_ksig *k)
+{
+    if (!k || k->marker_fd < 0)
+        return;
+    int64_t now = mono_ns();
+    if (now - k->sync_at >= SYNC_PERIOD_NS)
+        write_sync(k, now);
+}
+
+const char *pm_ksig_dir(const struct pm_ksig *k)
+{
+    return k->dir;
 }
 
 int pm_ksig_fd(const struct pm_ksig *k)
@@ -622,8 +808,16 @@ static void handle_line(struct pm_ksig *k, const char *line, size_t len, int64_t
         k->lost += ev.lost;
         return;
     }
-    if (r == 0)
+    if (ev.kind == PM_KSIG_SYNC) {
+        if (!k->synced && ev.sync_mono_ns != k->want_sync)
+            return; /* a previous owner's */
+        k->offset_ns = ev.sync_mono_ns - ev.ts_ns;
+        k->synced = 1;
         return;
+    }
+    if (r == 0 || !out || !k->synced)
+        return;
+    ev.ts_ns += k->offset_ns;
     struct pm_rec *rec = pm_ring_reserve(out);
     if (!rec)
         return; /* counted as dropped by the ring */
@@ -671,12 +865,83 @@ int pm_ksig_drain(struct pm_ksig *k, int64_t run_start_mono_ns, struct pm_ring *
     return pushed;
 }
 
-void pm_ksig_close(struct pm_ksig *k)
+int pm_ksig_release(struct pm_ksig *k, char *dir, size_t dirlen)
 {
+    if (dirlen)
+        dir[0] = '\0';
     if (!k)
-        return;
+        return -1;
     if (k->fd >= 0)
         close(k->fd);
-    remove_instance(k->dir);
+    if (k->marker_fd >= 0)
+        close(k->marker_fd);
+    snprintf(dir, dirlen, "%s", k->dir);
+    int fd = k->dir_fd;
     free(k);
+    return fd;
+}
+
+/* Is there an unread park line in the instance's buffer?  An adopter reads
+ * everything up to its own sync line, so a park line that is still there
+ * says the instance has not been taken since that release.  Whose park line
+ * does not matter: two releases close together leave two, and whichever
+ * park ends first finds both and removes the instance (reading consumes
+ * them, so the later park would find none and leave it alone). */
+static int park_line_unread(const char *dir, const char *token)
+{
+    char p[PATH_MAX], buf[4096];
+    snprintf(p, sizeof(p), "%s/trace_pipe", dir);
+    int fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int found = 0;
+    size_t tl = strlen(token), keep = 0;
+    ssize_t n;
+    while ((n = read(fd, buf + keep, sizeof(buf) - 1 - keep)) > 0) {
+        size_t len = keep + (size_t)n;
+        buf[len] = '\0';
+        if (strstr(buf, token))
+            found = 1;
+        keep = len < tl ? len : tl; /* a token split across reads */
+        memmove(buf, buf + len - keep, keep);
+    }
+    close(fd);
+    return found;
+}
+
+void pm_ksig_park(const char *dir, int dir_fd, int64_t wait_ns)
+{
+    /* The park line marks this release: if it is still unread when the
+     * wait is over, nobody adopted the instance since. */
+    char token[64], p[PATH_MAX];
+    snprintf(token, sizeof(token), PARK_MARK "%d %lld", (int)getpid(), (long long)mono_ns());
+    snprintf(p, sizeof(p), "%s/trace_marker", dir);
+    int mfd = open(p, O_WRONLY | O_CLOEXEC);
+    int marked = mfd >= 0 && write(mfd, token, strlen(token)) == (ssize_t)strlen(token);
+    if (mfd >= 0)
+        close(mfd);
+    /* The events stay enabled: turning a tracepoint off and on again
+     * within a grace period makes the enable wait for one (14-20 ms
+     * measured for oom/mark_victim).  The adopter skips what they leave
+     * in the buffer, up to its own sync line. */
+    close(dir_fd); /* the last holder of the lock: the instance is free */
+    struct timespec park = {wait_ns / 1000000000, wait_ns % 1000000000};
+    while (wait_ns > 0 && nanosleep(&park, &park) != 0 && errno == EINTR)
+        ;
+    int fd;
+    if (lock_dir(dir, &fd) != 0)
+        return; /* in use (its user parks it again), another park is deciding, or gone */
+    if (!marked || park_line_unread(dir, PARK_MARK))
+        remove_instance(dir);
+    close(fd);
+}
+
+void pm_ksig_close(struct pm_ksig *k)
+{
+    char dir[128];
+    int fd = pm_ksig_release(k, dir, sizeof(dir));
+    if (fd >= 0) {
+        remove_instance(dir);
+        close(fd);
+    }
 }

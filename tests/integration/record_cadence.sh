@@ -1,6 +1,6 @@
 # Slow sources on their own cadence (sampler/linux/sys_linux.c): at 10 ms,
-# /proc/vmstat is read every 10th tick (>= 100 ms apart) and /proc/loadavg
-# once a second; their columns are NULL in between, the first and the last
+# /proc/vmstat is read every 10th tick (>= 100 ms apart), /proc/stat every
+# 4th (>= 40 ms) and /proc/loadavg once a second; their columns are NULL in between, the first and the last
 # sample read everything, and `pressmon show` divides each vmstat delta by
 # the time since the previous vmstat read (~100 ms), not by one tick.
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +27,22 @@ expect_eq "$(q "select load1_milli is not null and mem_available_kb is not null 
     "the first sample reads every source"
 expect_eq "$(q "select vm_pgfault is not null and load1_milli is not null from samples order by t_ns desc limit 1")" 1 \
     "the last sample reads every source"
-expect_eq "$(q "select count(*) from samples where cpu_user_us is null")" 1 "/proc/stat still read every tick"
+# /proc/stat: every 4th tick (>= 40 ms apart), its gauges on the same rows.
+nst=$(q "select count(cpu_user_us) from samples")
+[ $((nst * 100 / n)) -ge 21 ] && [ $((nst * 100 / n)) -le 30 ] || fail "cpu_user_us on $nst of $n rows, want ~1/4"
+expect_eq "$(q "select count(procs_running) - 1 = count(cpu_user_us) and count(cpu_user_us) = count(ctxt) from samples")" 1 \
+    "every /proc/stat column on the same rows (the first row has gauges but no deltas yet)"
+stmed=$(q "select g from (select t_ns - lag(t_ns) over (order by t_ns) g from samples where cpu_user_us is not null
+        and t_ns < (select max(t_ns) from samples)) where g is not null order by g limit 1 offset (
+        select count(cpu_user_us) / 2 from samples)")
+[ "$stmed" -ge 37000000 ] && [ "$stmed" -le 50000000 ] || fail "median gap between /proc/stat reads $stmed ns, want ~40 ms"
+# CPU time adds up: user+system+idle+iowait+steal over the run is the
+# wall time times the CPUs, within 10% (a per-tick mistake would be 4x off).
+ncpu=$(getconf _NPROCESSORS_ONLN)
+cpu_ms=$(q "select (sum(cpu_user_us) + sum(cpu_system_us) + sum(cpu_idle_us) + sum(cpu_iowait_us) + sum(coalesce(cpu_steal_us, 0))) / 1000 from samples")
+span0=$(q "select (max(t_ns) - min(t_ns)) / 1000000 from samples")
+[ $((cpu_ms * 100 / (span0 * ncpu))) -ge 85 ] && [ $((cpu_ms * 100 / (span0 * ncpu))) -le 115 ] ||
+    fail "CPU time $cpu_ms ms over $span0 ms on $ncpu CPUs"
 # vmstat reads are paced by the tick deadlines: the typical gap is 100 ms
 # (10 ticks), never much less.
 med=$(q "select g from (select t_ns - lag(t_ns) over (order by t_ns) g from samples where vm_pgfault is not null

@@ -899,6 +899,66 @@ static void test_int(void **state)
     }
 }
 
+/* Cooling device types, from the fake sysfs trees and by hand: the CPU
+ * devices count, fans, backlight, TCC offset, GPU and radio do not. */
+static void test_cooling_type(void **state)
+{
+    (void)state;
+    static const struct { const char *path; int cpu; } fx[] = {
+        {"tests/fixtures/sysfs/laptop-intel/class/thermal/cooling_device0/type", 1}, /* Processor */
+        {"tests/fixtures/sysfs/laptop-intel/class/thermal/cooling_device4/type", 1}, /* intel_powerclamp */
+        {"tests/fixtures/sysfs/laptop-intel/class/thermal/cooling_device5/type", 0}, /* TCC Offset */
+        {"tests/fixtures/sysfs/laptop-intel/class/thermal/cooling_device6/type", 0}, /* Fan */
+        {"tests/fixtures/sysfs/laptop-intel/class/thermal/cooling_device7/type", 0}, /* LCD */
+        {"tests/fixtures/sysfs/laptop-intel/class/thermal/cooling_device8/type", 0}, /* iwlwifi_1 */
+        {"tests/fixtures/sysfs/arm-board/class/thermal/cooling_device0/type", 1},    /* cpufreq-cpu0 */
+        {"tests/fixtures/sysfs/arm-board/class/thermal/cooling_device2/type", 0},    /* devfreq GPU */
+        {"tests/fixtures/sysfs/arm-board/class/thermal/cooling_device3/type", 0},    /* pwm-fan */
+        {"tests/fixtures/sysfs/variants/class/thermal/cooling_device6/type", 1},     /* thermal-cpufreq-0 */
+    };
+    for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
+        struct fx f = load(fx[i].path);
+        if (pm_cooling_type_is_cpu(f.buf, f.len) != fx[i].cpu)
+            fail_msg("%s: %s", fx[i].path, f.text);
+        unload(&f);
+    }
+    static const struct { const char *s; int cpu; } t[] = {
+        {"Processor", 1}, {"Processor\r\n", 1}, {"thermal-idle-0\n", 1}, {"idle-cpu4\n", 1},
+        {"cpufreq-cpu0", 1}, {"cpufreq-", 0}, {"Processo", 0}, {"Processors\n", 0},
+        {"processor\n", 0}, {" Processor\n", 0}, {"intel_powerclamp2\n", 0}, {"gpio-fan\n", 0},
+        {"thermal-devfreq-0\n", 0}, {"", 0}, {"\n", 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char *b = exact(t[i].s, strlen(t[i].s));
+        if (pm_cooling_type_is_cpu(b, strlen(t[i].s)) != t[i].cpu)
+            fail_msg("type \"%s\"", t[i].s);
+        free(b);
+    }
+}
+
+/* cur_state as a percent of max_state: rounded, clamped to 0..100, -1
+ * (old intel_powerclamp, idle) is 0, and no answer without a range. */
+static void test_cooling_pct(void **state)
+{
+    (void)state;
+    static const struct { const char *s; int64_t max; int rc; int64_t pct; } t[] = {
+        {"0\n", 3, 0, 0},       {"1\n", 3, 0, 33},      {"2\n", 3, 0, 67},     {"3\n", 3, 0, 100},
+        {"3", 7, 0, 43},        {"-1\n", 50, 0, 0},     {"9\n", 4, 0, 100},    {"1\n", 200, 0, 1},
+        {"1\n", 201, 0, 0},     {"9223372036854775806\n", INT64_MAX, 0, 100},
+        {"1\n", 0, -1, 0},      {"1\n", -1, -1, 0},     {"", 3, -1, 0},        {"9 10\n", 10, -1, 0},
+        {"ten\n", 10, -1, 0},   {"0x1\n", 10, -1, 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char *b = exact(t[i].s, strlen(t[i].s));
+        int64_t pct = -42;
+        int rc = pm_parse_cooling_pct(b, strlen(t[i].s), t[i].max, &pct);
+        if (rc != t[i].rc || (rc == 0 && pct != t[i].pct) || (rc != 0 && pct != -42))
+            fail_msg("cur_state \"%s\" of %lld: rc %d pct %lld", t[i].s, (long long)t[i].max, rc,
+                     (long long)pct);
+        free(b);
+    }
+}
+
 static void test_keyed(void **state)
 {
     (void)state;
@@ -967,6 +1027,8 @@ static void test_empty_and_garbage_everywhere(void **state)
         assert_int_equal(pm_parse_cgroup_v2(f.buf, f.len, out, sizeof out), -1);
         assert_int_equal(pm_parse_int(f.buf, f.len, &v), -1);
         assert_int_equal(pm_parse_keyed(f.buf, f.len, "oom_kill", &v), -1);
+        assert_int_equal(pm_parse_cooling_pct(f.buf, f.len, 10, &v), -1);
+        assert_int_equal(pm_cooling_type_is_cpu(f.buf, f.len), 0);
         size_t n = pm_parse_cmdline(f.buf, f.len, out, sizeof out);
         assert_true(n <= sizeof out);
         if (n)
@@ -1121,6 +1183,8 @@ int main(void)
         cmocka_unit_test(test_cmdline),
         cmocka_unit_test(test_cgroup),
         cmocka_unit_test(test_int),
+        cmocka_unit_test(test_cooling_type),
+        cmocka_unit_test(test_cooling_pct),
         cmocka_unit_test(test_keyed),
         cmocka_unit_test(test_empty_and_garbage_everywhere),
         cmocka_unit_test(test_every_prefix_is_safe),

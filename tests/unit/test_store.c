@@ -172,6 +172,69 @@ static void test_refuses_newer_and_foreign(void **state)
     (void)state;
 }
 
+/* A database written by pressmon 0.1.0 at schema version 2 (before
+ * cooling_max_pct; tests/fixtures/db/README) migrates forward when a
+ * recorder opens it: the new column (NULL in the old rows), the catalog
+ * rows, the rate view and the catalog fingerprint; then a run with the
+ * new metric is recorded into it. */
+static void test_migrate_schema2(void **state)
+{
+    char err[512], cmd[256];
+    snprintf(cmd, sizeof(cmd), "cp tests/fixtures/db/schema2.db %s", db_path("old.db"));
+    assert_int_equal(system(cmd), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path("old.db"), &db), SQLITE_OK);
+    char fp_old[64] = "";
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM pressmon_meta WHERE key = 'catalog'", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    snprintf(fp_old, sizeof(fp_old), "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+
+    struct pm_store *st = pm_store_open(db_path("old.db"), PM_STORE_WRITE, err, sizeof(err));
+    assert_non_null(st);
+    assert_true(pm_store_schema_version() >= 3);
+    assert_int_equal(pm_store_db_version(st), 3);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM pragma_table_info('samples') WHERE name = 'cooling_max_pct'"),
+                     1);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM metrics WHERE scope = 'system'"), PM_SYS_N);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM metrics WHERE name = 'cooling_max_pct' AND unit = 'percent'"
+                                   " AND kind = 'gauge' AND pressure = 1"),
+                     1);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM samples"), 8);
+    assert_int_equal(query_int(st, "SELECT count(cooling_max_pct) FROM samples"), 0);
+    assert_int_equal(query_int(st, "SELECT count(cpu_cooling_max_percent) FROM sample_rates"), 0);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM sample_rates"), 8);
+    sqlite3_stmt *s;
+    assert_int_equal(
+        sqlite3_prepare_v2(pm_store_db(st), "SELECT value FROM pressmon_meta WHERE key = 'catalog'", -1, &s, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_not_equal((const char *)sqlite3_column_text(s, 0), fp_old);
+    sqlite3_finalize(s);
+
+    struct pm_host h = host();
+    int64_t run = begin_run(st, &h, getpid());
+    assert_int_equal(pm_store_begin(st), 0);
+    for (int i = 0; i < 3; i++) {
+        struct pm_sys_rec r = {.t_ns = (int64_t)i * 100000000};
+        r.v[PM_M_MEM_AVAILABLE] = 1000;
+        r.v[PM_M_COOLING_MAX] = 33 * i;
+        r.present = (UINT64_C(1) << PM_M_MEM_AVAILABLE) | (UINT64_C(1) << PM_M_COOLING_MAX);
+        assert_int_equal(pm_store_put_sys(st, run, &r), 0);
+    }
+    assert_int_equal(pm_store_commit(st), 0);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT sum(cooling_max_pct) FROM samples WHERE run_id = %lld", (long long)run);
+    assert_int_equal(query_int(st, sql), 99);
+    assert_int_equal(query_int(st, "SELECT max(cpu_cooling_max_percent) FROM sample_rates"), 66);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM runs"), 2);
+    pm_store_close(st);
+    (void)state;
+}
+
 static void test_run_lifecycle(void **state)
 {
     char err[512];
@@ -358,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_matches_catalog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer_and_foreign, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_schema2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reap_stale, setup, teardown),
         cmocka_unit_test(test_run_uid),
