@@ -2,11 +2,11 @@
  * libcurl, loaded with dlopen on first use instead of linked.
  *
  * Only `pressmon push` and `record --push` talk HTTP, but a binary linked
- * with libcurl.so.4 makes every command load it and the ~30 libraries it
- * pulls in (gnutls, nghttp2, ldap, ssh2, ...): an empty main() linked with
- * the project's libraries starts in 10.2 ms with libcurl and 2.4 ms
- * without (docs/BENCHMARKS.md).  So http.c calls libcurl through the
- * function pointers below, resolved once by pm_curl_load.  <curl/curl.h>
+ * with libcurl.so.4 makes every command load it and the 28 libraries it
+ * pulls in on Debian 12 (OpenSSL, GnuTLS, Kerberos, LDAP, SSH, nghttp2,
+ * ...): `pressmon --version` took 8.1 ms that way and takes 2.3 ms now
+ * (docs/BENCHMARKS.md).  So http.c calls libcurl through the function
+ * pointers below, resolved once by pm_curl_load.  <curl/curl.h>
  * still gives the types and constants: the build needs the headers, not
  * the library.
  *
