@@ -841,20 +841,21 @@ uint64_t pm_tree_lost(struct pm_tree *t)
 
 /*
  * Two kernel objects of a run take long to let go of, in wall time rather
- * than CPU: the tracefs instance is parked for a second for the next run
- * to adopt, then removed, which waits for RCU grace periods (36-44 ms
- * measured on the development VM); closing the PSI trigger waits for one
- * more (8.6 ms).  pressmon would exit that much later for nothing (a
- * `pressmon record -- true` took 120 ms against 1 ms), so a child does it
- * and pressmon does not wait for it: it inherits the instance's lock and
- * the trigger fd, closes every other fd first (a caller reading pressmon's
- * output through a pipe sees EOF when pressmon exits), and leaves the
- * session, so the terminal's Ctrl-C does not reach it.  The reaper of
- * pressmon's own orphans reaps it.  If fork fails, it is done here.
+ * than CPU: the tracefs instance, released at once for the next run to
+ * adopt (pm_ksig_release), is removed a second later unless adopted, which
+ * waits for RCU grace periods (36-44 ms measured on the development VM);
+ * closing the PSI trigger waits for one more (8.6 ms).  pressmon would exit
+ * that much later for nothing (a `pressmon record -- true` took 120 ms
+ * against 1 ms), so a child does both and pressmon does not wait for it:
+ * it keeps only the trigger fd, closes every other fd first (a caller
+ * reading pressmon's output through a pipe sees EOF when pressmon exits),
+ * and leaves the session, so the terminal's Ctrl-C does not reach it.  The
+ * reaper of pressmon's own orphans reaps it.  If fork fails, the instance
+ * is removed here.
  */
-static void teardown_detached(const char *dir, int dir_fd, int psi_fd)
+static void teardown_detached(const char *dir, int park, int psi_fd)
 {
-    if (dir_fd < 0 && psi_fd < 0)
+    if (park < 0 && psi_fd < 0)
         return;
     /* The run is over: let the helper, like any orphan of the run, go to
      * our own parent's reaper once we exit. */
@@ -866,41 +867,19 @@ static void teardown_detached(const char *dir, int dir_fd, int psi_fd)
         for (int i = 0; i < 3; i++)
             if (null >= 0 && null != i)
                 dup2(null, i);
-        /* Keep dir_fd and psi_fd, close every other fd from 3 up. */
-        int keep[2] = {dir_fd < psi_fd ? dir_fd : psi_fd, dir_fd < psi_fd ? psi_fd : dir_fd};
-        unsigned from = 3;
-        for (int i = 0; i < 2; i++) {
-            if (keep[i] < (int)from)
-                continue;
-            if ((unsigned)keep[i] > from)
-                syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0u);
-            from = (unsigned)keep[i] + 1;
-        }
-        syscall(SYS_close_range, from, ~0u, 0u);
-        /* Park (which releases the instance's lock at once) before closing
-         * the trigger, whose close waits for a grace period (8.6 ms): the
-         * next run reaches its adoption ~2 ms after it starts now that
-         * libcurl is not loaded at start-up, and finding the instance still
-         * locked it would create another (kill_stale_instance.sh failed 3
-         * runs of 4 that way).  The trigger stays open through the park
-         * second; nobody reads it. */
-        if (dir_fd >= 0)
-            pm_ksig_park(dir, dir_fd, PM_KSIG_PARK_NS);
+        if (psi_fd > 3)
+            syscall(SYS_close_range, 3u, (unsigned)psi_fd - 1, 0u);
+        syscall(SYS_close_range, psi_fd >= 3 ? (unsigned)psi_fd + 1 : 3u, ~0u, 0u);
         if (psi_fd >= 0)
             close(psi_fd);
+        if (park >= 0)
+            pm_ksig_park(dir, PM_KSIG_PARK_NS, park);
         _exit(0);
     }
-    if (pid < 0) {
-        if (psi_fd >= 0)
-            close(psi_fd);
-        if (dir_fd >= 0)
-            pm_ksig_park(dir, dir_fd, 0); /* removed at once */
-        return;
-    }
     if (psi_fd >= 0)
-        close(psi_fd);
-    if (dir_fd >= 0)
-        close(dir_fd); /* the child's copy keeps the lock */
+        close(psi_fd); /* the child's copy keeps the trigger, or it goes now */
+    if (pid < 0 && park >= 0)
+        pm_ksig_park(dir, 0, 1);
 }
 
 void pm_tree_close(struct pm_tree *t)
@@ -909,10 +888,10 @@ void pm_tree_close(struct pm_tree *t)
         return;
     cn_close(t->nl_fd);
     char kdir[128];
-    int kfd = pm_ksig_release(t->ksig, kdir, sizeof(kdir));
+    int park = pm_ksig_release(t->ksig, kdir, sizeof(kdir));
     pm_kmsg_close(t->kmsg);
     pm_cgoom_close(t->cgoom);
-    teardown_detached(kdir, kfd, pm_psi_trig_release(t->psi));
+    teardown_detached(kdir, park, pm_psi_trig_release(t->psi));
     if (t->slots)
         for (int i = 0; i < atomic_load(&t->used); i++)
             close_member(&t->slots[i]);

@@ -871,14 +871,24 @@ int pm_ksig_release(struct pm_ksig *k, char *dir, size_t dirlen)
         dir[0] = '\0';
     if (!k)
         return -1;
+    /* The park line marks this release: if it is still unread when the
+     * park is over, nobody adopted the instance since. */
+    char token[64];
+    snprintf(token, sizeof(token), PARK_MARK "%d %lld", (int)getpid(), (long long)mono_ns());
+    int marked = k->marker_fd >= 0 && write(k->marker_fd, token, strlen(token)) == (ssize_t)strlen(token);
     if (k->fd >= 0)
         close(k->fd);
     if (k->marker_fd >= 0)
         close(k->marker_fd);
+    /* The events stay enabled: turning a tracepoint off and on again
+     * within a grace period makes the enable wait for one (14-20 ms
+     * measured for oom/mark_victim).  The adopter skips what they leave
+     * in the buffer, up to its own sync line. */
+    if (k->dir_fd >= 0)
+        close(k->dir_fd); /* the lock: the instance is free from here */
     snprintf(dir, dirlen, "%s", k->dir);
-    int fd = k->dir_fd;
     free(k);
-    return fd;
+    return marked ? 0 : 1;
 }
 
 /* Is there an unread park line in the instance's buffer?  An adopter reads
@@ -909,29 +919,15 @@ static int park_line_unread(const char *dir, const char *token)
     return found;
 }
 
-void pm_ksig_park(const char *dir, int dir_fd, int64_t wait_ns)
+void pm_ksig_park(const char *dir, int64_t wait_ns, int remove)
 {
-    /* The park line marks this release: if it is still unread when the
-     * wait is over, nobody adopted the instance since. */
-    char token[64], p[PATH_MAX];
-    snprintf(token, sizeof(token), PARK_MARK "%d %lld", (int)getpid(), (long long)mono_ns());
-    snprintf(p, sizeof(p), "%s/trace_marker", dir);
-    int mfd = open(p, O_WRONLY | O_CLOEXEC);
-    int marked = mfd >= 0 && write(mfd, token, strlen(token)) == (ssize_t)strlen(token);
-    if (mfd >= 0)
-        close(mfd);
-    /* The events stay enabled: turning a tracepoint off and on again
-     * within a grace period makes the enable wait for one (14-20 ms
-     * measured for oom/mark_victim).  The adopter skips what they leave
-     * in the buffer, up to its own sync line. */
-    close(dir_fd); /* the last holder of the lock: the instance is free */
     struct timespec park = {wait_ns / 1000000000, wait_ns % 1000000000};
     while (wait_ns > 0 && nanosleep(&park, &park) != 0 && errno == EINTR)
         ;
     int fd;
     if (lock_dir(dir, &fd) != 0)
         return; /* in use (its user parks it again), another park is deciding, or gone */
-    if (!marked || park_line_unread(dir, PARK_MARK))
+    if (remove || park_line_unread(dir, PARK_MARK))
         remove_instance(dir);
     close(fd);
 }
@@ -939,9 +935,6 @@ void pm_ksig_park(const char *dir, int dir_fd, int64_t wait_ns)
 void pm_ksig_close(struct pm_ksig *k)
 {
     char dir[128];
-    int fd = pm_ksig_release(k, dir, sizeof(dir));
-    if (fd >= 0) {
-        remove_instance(dir);
-        close(fd);
-    }
+    if (pm_ksig_release(k, dir, sizeof(dir)) >= 0)
+        pm_ksig_park(dir, 0, 1);
 }

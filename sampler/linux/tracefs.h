@@ -114,21 +114,23 @@ void pm_ksig_tick(struct pm_ksig *k);
 /* Disable the events and remove the instance.  NULL is allowed. */
 void pm_ksig_close(struct pm_ksig *k);
 
-/* Close and free everything but the instance directory's locked fd, which
- * is returned (-1 for NULL), and copy the directory's path into dir.  The
- * caller then hands both to pm_ksig_park, usually in a detached process
- * (pm_tree_close), since parking takes a second. */
+/* Release the instance for the next run to adopt: write a park line to
+ * its trace_marker, close everything (its events stay on), unlock it and
+ * free k.  dir receives the instance's path.  Returns -1 for NULL, 0 when
+ * the park line was written, 1 when it was not (pm_ksig_park must then
+ * remove the instance).  The caller then calls pm_ksig_park, usually in a
+ * detached process (pm_tree_close), since it takes a second. */
 int pm_ksig_release(struct pm_ksig *k, char *dir, size_t dirlen);
 
 /* A released instance waits PM_KSIG_PARK_NS for the next run to adopt it
  * (a mkdir costs 2 ms, and ~40 ms when it queues behind the removal of the
- * previous run's instance), then is removed unless adopted meanwhile:
- * write a park line to its trace_marker, unlock it (its events stay on),
- * sleep wait_ns, and remove it if its lock can be taken and a park line is
- * still unread (an adopter reads them all; a run that adopted and released
- * it in the meantime left one of its own, for its own park to find). */
+ * previous run's instance), then is removed unless adopted meanwhile: it is
+ * removed (~40 ms of RCU grace periods) when its lock can be taken and a
+ * park line is still unread, or `remove` is set.  An adopter reads all park
+ * lines; a run that adopted and released it in the meantime left one of
+ * its own, for its own park to find. */
 #define PM_KSIG_PARK_NS 1000000000LL
-void pm_ksig_park(const char *dir, int dir_fd, int64_t wait_ns);
+void pm_ksig_park(const char *dir, int64_t wait_ns, int remove);
 
 /* Remove the pressmon instances nobody uses (creator gone, not locked).
  * Returns how many were removed (0 when tracefs is not reachable). */
