@@ -50,6 +50,10 @@ int main(int argc, char **argv)
         printf("pressmon %s\n", PM_VERSION);
         return PM_EXIT_OK;
     }
+    /* Internal: the teardown helper a recording leaves behind (not a user
+     * command, not listed). */
+    if (!strcmp(name, "__teardown"))
+        return pm_tree_teardown_main(argc - 2, argv + 2);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(name, commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);

@@ -119,6 +119,11 @@ struct pm_tree_opts {
 void pm_tree_prepare(void);
 void pm_tree_unprepare(void);
 
+/* The helper process pm_tree_close starts to let go of slow kernel objects
+ * after pressmon exits (Linux: `pressmon __teardown ...`, see
+ * ptree_linux.c).  Returns its exit status; 2 for bad arguments. */
+int pm_tree_teardown_main(int argc, char **argv);
+
 /* Track `root` and all its descendants.  Must be called before the root
  * can fork (pressmon starts the child stopped on a pipe, see
  * cli/record.c).  `mechanism` receives which membership source is used. */

@@ -568,16 +568,8 @@ void pm_run_uid(char *buf, int64_t wall_ns)
     buf[16] = '\0';
 }
 
-int64_t pm_store_host_id(struct pm_store *st, const struct pm_host *h)
+static void bind_host(sqlite3_stmt *s, const struct pm_host *h)
 {
-    sqlite3_stmt *s;
-    const char *sql = "INSERT INTO hosts(hostname, os, os_version, kernel, arch, cpu_count, mem_total, page_size)"
-                      " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET hostname = excluded.hostname"
-                      " RETURNING id";
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-        set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
-        return -1;
-    }
     sqlite3_bind_text(s, 1, h->hostname, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, h->os, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, h->os_version, -1, SQLITE_STATIC);
@@ -586,7 +578,35 @@ int64_t pm_store_host_id(struct pm_store *st, const struct pm_host *h)
     sqlite3_bind_int(s, 6, h->cpu_count);
     sqlite3_bind_int64(s, 7, h->mem_total);
     sqlite3_bind_int64(s, 8, h->page_size);
+}
+
+/* Looked up first: the upsert wrote (and committed) on every run, ~1 ms
+ * of pressmon's start-up.  `IS` also matches a NULL field, which the
+ * UNIQUE constraint does not. */
+int64_t pm_store_host_id(struct pm_store *st, const struct pm_host *h)
+{
+    sqlite3_stmt *s;
     int64_t id = -1;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT id FROM hosts WHERE hostname IS ?1 AND os IS ?2 AND os_version IS ?3"
+                           " AND kernel IS ?4 AND arch IS ?5 AND cpu_count IS ?6 AND mem_total IS ?7"
+                           " AND page_size IS ?8 LIMIT 1",
+                           -1, &s, NULL) == SQLITE_OK) {
+        bind_host(s, h);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            id = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+        if (id >= 0)
+            return id;
+    }
+    const char *sql = "INSERT INTO hosts(hostname, os, os_version, kernel, arch, cpu_count, mem_total, page_size)"
+                      " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET hostname = excluded.hostname"
+                      " RETURNING id";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+        return -1;
+    }
+    bind_host(s, h);
     if (sqlite3_step(s) == SQLITE_ROW)
         id = sqlite3_column_int64(s, 0);
     else
@@ -642,9 +662,6 @@ static char *argv_json(char *const *argv, int argc)
 
 int64_t pm_store_run_begin(struct pm_store *st, const struct pm_run_info *ri)
 {
-    int64_t host = pm_store_host_id(st, ri->host);
-    if (host < 0)
-        return -1;
     char *cmd = argv_json(ri->argv, ri->argv ? ri->argc : 0);
     sqlite3_stmt *s;
     const char *sql =
@@ -654,6 +671,12 @@ int64_t pm_store_run_begin(struct pm_store *st, const struct pm_run_info *ri)
     int64_t id = -1;
     if (exec(st, "BEGIN IMMEDIATE") < 0)
         goto out;
+    /* The host, in the same transaction: one commit for both. */
+    int64_t host = pm_store_host_id(st, ri->host);
+    if (host < 0) {
+        exec(st, "ROLLBACK");
+        goto out;
+    }
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         goto sqlfail;
     sqlite3_bind_text(s, 1, ri->uid, -1, SQLITE_STATIC);

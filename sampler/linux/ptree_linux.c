@@ -38,6 +38,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,8 @@
 #include "procfs.h"
 #include "psi_trigger.h"
 #include "tracefs.h"
+
+extern char **environ;
 
 #define MAX_MEMBERS 8192
 #define DENTS_BUF (64 * 1024)
@@ -846,12 +849,15 @@ uint64_t pm_tree_lost(struct pm_tree *t)
  * waits for RCU grace periods (36-44 ms measured on the development VM);
  * closing the PSI trigger waits for one more (8.6 ms).  pressmon would exit
  * that much later for nothing (a `pressmon record -- true` took 120 ms
- * against 1 ms), so a child does both and pressmon does not wait for it:
- * it keeps only the trigger fd, closes every other fd first (a caller
- * reading pressmon's output through a pipe sees EOF when pressmon exits),
- * and leaves the session, so the terminal's Ctrl-C does not reach it.  The
- * reaper of pressmon's own orphans reaps it.  If fork fails, the instance
- * is removed here.
+ * against 1 ms), so a helper does both and pressmon does not wait for it:
+ * `pressmon __teardown DIR REMOVE` with the trigger as fd 3, started with
+ * posix_spawn (a vfork: a fork copied pressmon's page tables and made its
+ * exit fault in copies of the pages it touched, ~1 ms), in a session of
+ * its own (the terminal's Ctrl-C does not reach it), with /dev/null as
+ * stdin/stdout/stderr and no other fd (a caller reading pressmon's output
+ * through a pipe sees EOF when pressmon exits).  The reaper of pressmon's
+ * own orphans reaps it.  If it cannot be started, the instance is removed
+ * here.
  */
 static void teardown_detached(const char *dir, int park, int psi_fd)
 {
@@ -860,26 +866,48 @@ static void teardown_detached(const char *dir, int park, int psi_fd)
     /* The run is over: let the helper, like any orphan of the run, go to
      * our own parent's reaper once we exit. */
     prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        setsid();
-        int null = open("/dev/null", O_RDWR);
+    char remove[4], *argv[] = {"pressmon", "__teardown", (char *)(park >= 0 ? dir : "-"), remove, NULL};
+    snprintf(remove, sizeof(remove), "%d", park > 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    int ok = posix_spawn_file_actions_init(&fa) == 0;
+    if (ok && posix_spawnattr_init(&at) != 0) {
+        posix_spawn_file_actions_destroy(&fa);
+        ok = 0;
+    }
+    if (ok) {
         for (int i = 0; i < 3; i++)
-            if (null >= 0 && null != i)
-                dup2(null, i);
-        if (psi_fd > 3)
-            syscall(SYS_close_range, 3u, (unsigned)psi_fd - 1, 0u);
-        syscall(SYS_close_range, psi_fd >= 3 ? (unsigned)psi_fd + 1 : 3u, ~0u, 0u);
+            posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY, 0);
         if (psi_fd >= 0)
-            close(psi_fd);
-        if (park >= 0)
-            pm_ksig_park(dir, PM_KSIG_PARK_NS, park);
-        _exit(0);
+            posix_spawn_file_actions_adddup2(&fa, psi_fd, 3); /* dup2 onto itself clears CLOEXEC too */
+        posix_spawn_file_actions_addclosefrom_np(&fa, psi_fd >= 0 ? 4 : 3);
+        /* signals back to default, none blocked: the helper only sleeps */
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setsigdefault(&at, &all);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        pid_t pid;
+        ok = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, environ) == 0;
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
     }
     if (psi_fd >= 0)
-        close(psi_fd); /* the child's copy keeps the trigger, or it goes now */
-    if (pid < 0 && park >= 0)
+        close(psi_fd); /* the helper's copy keeps the trigger, or it goes now */
+    if (!ok && park >= 0)
         pm_ksig_park(dir, 0, 1);
+}
+
+int pm_tree_teardown_main(int argc, char **argv)
+{
+    /* argv: DIR|- REMOVE; fd 3 may hold a PSI trigger. */
+    if (argc != 2 || (strcmp(argv[1], "0") && strcmp(argv[1], "1")))
+        return 2;
+    close(3); /* the trigger goes now (a grace period, in this process) */
+    if (strcmp(argv[0], "-"))
+        pm_ksig_park(argv[0], PM_KSIG_PARK_NS, argv[1][0] == '1');
+    return 0;
 }
 
 void pm_tree_close(struct pm_tree *t)

@@ -10,7 +10,10 @@ I=/sys/kernel/tracing/instances
 [ -d $I ] || I=/sys/kernel/debug/tracing/instances
 # Instances of pressmon processes that are gone (live ones belong to other
 # recordings running on this machine at the same time).
-orphans() { for x in $(ls $I | grep "^pressmon-"); do [ -d "/proc/${x#pressmon-}" ] || echo "$x"; done; }
+# Instances nobody uses: not locked by a running pressmon (a run holds a
+# flock on its instance, which may carry the name of the dead run that made
+# it), and not named after a live one (the pressmon killed below).
+orphans() { for x in $(ls $I | grep "^pressmon-"); do [ ! -d "/proc/${x#pressmon-}" ] && flock -n "$I/$x" true 2>/dev/null && echo "$x"; done; }
 # pressmon leaves removing its instance (~40 ms of RCU grace periods) to a
 # detached child: give it 3 s.
 settled() { i=0; while [ -n "$(orphans)" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done; [ -z "$(orphans)" ]; }
