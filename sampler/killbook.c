@@ -51,6 +51,7 @@ struct member {
 struct held {
     struct pm_rec rec;
     int64_t deadline;
+    int attached;  /* an OOM event already counted, waiting for its victim's cgroup */
 };
 
 struct queue {
@@ -81,7 +82,14 @@ struct pm_killbook {
 
 /* ---- queues -------------------------------------------------------------- */
 
+static int q_push_a(struct queue *q, const struct pm_rec *r, int64_t deadline, int attached);
+
 static int q_push(struct queue *q, const struct pm_rec *r, int64_t deadline)
+{
+    return q_push_a(q, r, deadline, 0);
+}
+
+static int q_push_a(struct queue *q, const struct pm_rec *r, int64_t deadline, int attached)
 {
     if (q->head > 0 && q->head == q->len) {
         q->head = q->len = 0;
@@ -102,6 +110,7 @@ static int q_push(struct queue *q, const struct pm_rec *r, int64_t deadline)
     }
     q->v[q->len].rec = *r;
     q->v[q->len].deadline = deadline;
+    q->v[q->len].attached = attached;
     q->len++;
     return 0;
 }
@@ -405,22 +414,29 @@ static void decide(struct pm_killbook *kb, const struct member *m, struct pm_pro
         kb->st.attributed++;
 }
 
-/* Copy "; cgroup X" of a duplicate OOM event into the first one, if that
- * one is still waiting in the ready queue without it. */
-static void merge_cgroup(struct pm_killbook *kb, const struct pm_event_rec *dup)
+/* Copy "; cgroup X" of a duplicate OOM event into the first one, found in
+ * queue q, if it does not have one.  Returns 1 if the first one is in q. */
+static int merge_into(struct queue *q, const struct pm_event_rec *dup, const char *cg)
 {
-    const char *cg = strstr(dup->detail, "; cgroup ");
-    if (!cg)
-        return;
-    for (size_t i = kb->ready.head; i < kb->ready.len; i++) {
-        struct pm_event_rec *e = &kb->ready.v[i].rec.u.ev;
-        if (kb->ready.v[i].rec.type != PM_REC_EVENT || e->kind != PM_EV_OOM_KILL || e->pid != dup->pid)
+    for (size_t i = q->head; i < q->len; i++) {
+        struct pm_event_rec *e = &q->v[i].rec.u.ev;
+        if (q->v[i].rec.type != PM_REC_EVENT || e->kind != PM_EV_OOM_KILL || e->pid != dup->pid)
             continue;
         size_t used = strnlen(e->detail, sizeof(e->detail));
         if (!strstr(e->detail, "; cgroup ") && used + strlen(cg) < sizeof(e->detail))
             memcpy(e->detail + used, cg, strlen(cg) + 1);
-        return;
+        return 1;
     }
+    return 0;
+}
+
+/* The first OOM event of a victim is either waiting for its cgroup (keep:
+ * held back in this pass) or ready to be stored. */
+static void merge_cgroup(struct pm_killbook *kb, struct queue *keep, const struct pm_event_rec *dup)
+{
+    const char *cg = strstr(dup->detail, "; cgroup ");
+    if (cg && !merge_into(keep, dup, cg))
+        merge_into(&kb->ready, dup, cg);
 }
 
 /* Move what can be decided from held to ready.  Events first, so that an
@@ -438,17 +454,35 @@ static void process(struct pm_killbook *kb, int64_t now, int flush)
             if (!is_exit) {
                 struct pm_event_rec *e = &h->rec.u.ev;
                 struct member *m = member_at(kb, e->pid, e->t_ns);
-                if (m && e->kind == PM_EV_OOM_KILL && m->has_oom) {
+                int no_cgroup = e->kind == PM_EV_OOM_KILL && !strstr(e->detail, "; cgroup ");
+                if (h->attached) {
+                    /* Waiting for the cgroup: stored when it came or the
+                     * hold is over. */
+                    if (expired || !no_cgroup) {
+                        q_push(&kb->ready, &h->rec, 0);
+                        kb->st.events_stored++;
+                    } else {
+                        q_push_a(&keep, &h->rec, h->deadline, 1);
+                    }
+                } else if (m && e->kind == PM_EV_OOM_KILL && m->has_oom) {
                     /* The same OOM kill seen by a second source (tracefs
                      * mark_victim and /dev/kmsg): the first one is kept,
                      * with the victim's cgroup if only the second knows it
                      * (tracefs reads it from /proc, gone once reaped). */
-                    merge_cgroup(kb, e);
+                    merge_cgroup(kb, &keep, e);
                     kb->st.events_dropped++;
                 } else if (m) {
                     attach(kb, m, e);
-                    q_push(&kb->ready, &h->rec, 0);
-                    kb->st.events_stored++;
+                    /* tracefs often reads the victim's cgroup too late (an
+                     * exiting task sits in the root cgroup); /dev/kmsg's
+                     * line, which names it, may come a writer cycle later:
+                     * the event waits for it until its hold is over. */
+                    if (no_cgroup && !expired) {
+                        q_push_a(&keep, &h->rec, h->deadline, 1);
+                    } else {
+                        q_push(&kb->ready, &h->rec, 0);
+                        kb->st.events_stored++;
+                    }
                 } else if (expired) {
                     kb->st.events_dropped++;
                 } else {
@@ -467,8 +501,21 @@ static void process(struct pm_killbook *kb, int64_t now, int flush)
             }
         }
     }
+    /* An OOM event that got its cgroup from a duplicate in this pass goes
+     * now, not a writer cycle later. */
+    struct queue still = {0};
+    for (size_t i = keep.head; i < keep.len; i++) {
+        struct held *h = &keep.v[i];
+        if (h->attached && strstr(h->rec.u.ev.detail, "; cgroup ")) {
+            q_push(&kb->ready, &h->rec, 0);
+            kb->st.events_stored++;
+        } else {
+            q_push_a(&still, &h->rec, h->deadline, h->attached);
+        }
+    }
+    free(keep.v);
     free(kb->held.v);
-    kb->held = keep;
+    kb->held = still;
 }
 
 int pm_killbook_take(struct pm_killbook *kb, int64_t now_ns, int flush, struct pm_rec *out)

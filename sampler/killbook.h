@@ -24,7 +24,10 @@
  *   "kernel"               the kernel: a fault (SIGSEGV, SIGBUS...) or SI_KERNEL
  *   "unknown"              no event explains it (e.g. attribution is off)
  * Stored signal events get "; sender in tree" or "; sender outside tree"
- * appended to their detail.
+ * appended to their detail.  One OOM kill reported by two sources (tracefs
+ * mark_victim, /dev/kmsg) is stored once, as the first; a first event
+ * without the victim's cgroup waits up to hold_ns for the second to supply
+ * it (the exit it explains is not held back for that).
  *
  * Portable, single-threaded (the writer's), allocates.  Time arguments are
  * run-relative ns, like every t_ns.
