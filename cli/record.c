@@ -87,6 +87,11 @@ static void live_offer(void *ctx, const struct pm_sys_rec *r)
     pm_live_offer_sys(ctx, r);
 }
 
+static void live_kill(void *ctx, const struct pm_event_rec *e, const char *target_comm)
+{
+    pm_live_offer_event(ctx, e, target_comm);
+}
+
 static int parse(int argc, char **argv, struct record_opts *o)
 {
     enum { OPT_JSON = 1000, OPT_COMMIT, OPT_PUSH, OPT_PUSH_PROTO };
@@ -569,6 +574,8 @@ int cmd_record(int argc, char **argv)
         .quiet = o.quiet,
         .on_sample = live ? live_offer : NULL,
         .on_sample_ctx = live,
+        .on_kill = live ? live_kill : NULL,
+        .on_kill_ctx = live,
     };
     sigprocmask(SIG_BLOCK, &handled, NULL); /* the threads inherit this mask */
     struct pm_recorder *rec = pm_recorder_start(&ro, err, sizeof(err));

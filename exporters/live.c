@@ -37,6 +37,7 @@ struct pm_live {
     size_t cap, head, count; /* ring: oldest at head */
     struct pm_xpoint pts[LIVE_MAX_POINTS];
     size_t npts;
+    int64_t last_kill_ts;       /* writer thread: the last kill point's time (ns) */
     int stopping;
     int64_t deadline; /* set with stopping: no sending after it */
 
@@ -155,17 +156,19 @@ void pm_live_offer_sys(struct pm_live *lv, const struct pm_sys_rec *r)
     pthread_mutex_unlock(&lv->mu);
 }
 
-static int kill_kind(int k)
+void pm_live_offer_event(struct pm_live *lv, const struct pm_event_rec *e, const char *target_comm)
 {
-    return k == PM_EV_SIGNAL || k == PM_EV_OOM_KILL || k == PM_EV_MEMORY_KILL ||
-           k == PM_EV_CODESIGN_KILL;
-}
-
-void pm_live_offer_event(struct pm_live *lv, const struct pm_event_rec *e)
-{
-    if (!lv || !kill_kind(e->kind))
+    if (!lv || !pm_event_is_kill(e->kind))
         return;
+    /* The point pm_src_kill_points makes of this event for `pressmon push`
+     * and export, name, labels, timestamp and value alike, so that pushing
+     * the run again later makes one sample, not two: two kills in one
+     * millisecond nudge the later one a millisecond on, in the order they
+     * are stored. */
     int64_t ts = lv->o.started_at + e->t_ns;
+    if (ts / 1000000 <= lv->last_kill_ts / 1000000)
+        ts = (lv->last_kill_ts / 1000000 + 1) * 1000000;
+    lv->last_kill_ts = ts;
     struct pm_xpoint p;
     memset(&p, 0, sizeof p);
     pm_strlcpy(p.name, "kill_event_timestamp_seconds", sizeof p.name);
@@ -178,6 +181,7 @@ void pm_live_offer_event(struct pm_live *lv, const struct pm_event_rec *e)
     pm_xpoint_label(&p, "kind", pm_event_kind_name((enum pm_event_kind)e->kind));
     pm_xpoint_label(&p, "signal", sig);
     pm_xpoint_label(&p, "sender", e->sender_comm);
+    pm_xpoint_label(&p, "target", target_comm ? target_comm : "");
     pthread_mutex_lock(&lv->mu);
     lv->run.kills++;
     if (lv->proto != PM_PROTO_PUSHGATEWAY) {
@@ -304,7 +308,10 @@ static void *live_main(void *arg)
         if (stopping && empty)
             break;
     }
-    /* The end-of-run summary, with the outcome, when the caller gave one. */
+    /* The end-of-run summary, with the outcome, when the caller gave one.
+     * The kills went out as they were stored (pm_live_offer_event); one
+     * that could not be sent is counted as dropped, like a sample, for
+     * `pressmon push` to send again. */
     pthread_mutex_lock(&lv->mu);
     int has_end = lv->has_end;
     pthread_mutex_unlock(&lv->mu);
@@ -314,7 +321,7 @@ static void *live_main(void *arg)
         struct pm_xrun run;
         int ok;
         if (lv->end_db && pm_src_run(lv->end_db, lv->end_run_id, &run, err, sizeof err) == 0)
-            ok = pm_src_event_points(lv->end_db, &run, &lv->batch, err, sizeof err) == 0;
+            ok = pm_src_summary_points(lv->end_db, &run, &lv->batch, err, sizeof err) == 0;
         else
             ok = pm_src_summary_points(NULL, &lv->run, &lv->batch, err, sizeof err) == 0;
         if (ok)

@@ -12,7 +12,7 @@
  * Usage (cli/record.c, writer thread):
  *   struct pm_live *lv = pm_live_start(url, &opts, err, sizeof err);  // NULL: say err, go on
  *   pm_live_offer_sys(lv, &rec.u.sys);     // for each system sample, in order
- *   pm_live_offer_event(lv, &rec.u.ev);    // kills become annotation series
+ *   pm_live_offer_event(lv, &ev, comm);    // kills become annotation series, as they happen
  *   pm_live_set_end(lv, &end);             // optional: outcome for pressmon_run_*
  *   pm_live_finish(lv, &dropped);          // flush (bounded by finish_timeout), join
  */
@@ -58,7 +58,7 @@ struct pm_live *pm_live_start(const char *url, const struct pm_live_opts *o, cha
 /* Non-blocking; counters are made cumulative here, so a dropped sample
  * never corrupts the ones after it. */
 void pm_live_offer_sys(struct pm_live *lv, const struct pm_sys_rec *r);
-void pm_live_offer_event(struct pm_live *lv, const struct pm_event_rec *e);
+void pm_live_offer_event(struct pm_live *lv, const struct pm_event_rec *e, const char *target_comm);
 void pm_live_set_end(struct pm_live *lv, const struct pm_live_end *end);
 /* Flush, stop the thread, free.  *dropped = samples not delivered.
  * Returns 0 when everything offered was delivered, -1 otherwise. */

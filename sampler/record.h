@@ -101,6 +101,13 @@ struct pm_event_rec {
     char detail[PM_DETAIL_MAX];
 };
 
+/* The event kinds that are kills (the exporters' annotation series). */
+static inline int pm_event_is_kill(int kind)
+{
+    return kind == PM_EV_SIGNAL || kind == PM_EV_OOM_KILL || kind == PM_EV_MEMORY_KILL ||
+           kind == PM_EV_CODESIGN_KILL;
+}
+
 struct pm_rec {
     int type;            /* enum pm_rec_type */
     union {

@@ -255,7 +255,14 @@ static int store_rec(struct pm_recorder *r, const struct pm_rec *rec, int64_t *p
         return 0;
     }
     case PM_REC_EVENT:
-        return pm_store_put_event(st, r->o.run_id, &rec->u.ev);
+        if (pm_store_put_event(st, r->o.run_id, &rec->u.ev) < 0)
+            return -1;
+        if (r->o.on_kill && pm_event_is_kill(rec->u.ev.kind)) {
+            char comm[PM_COMM_MAX] = "";
+            pm_store_proc_comm(st, r->o.run_id, rec->u.ev.pid, comm, sizeof(comm));
+            r->o.on_kill(r->o.on_kill_ctx, &rec->u.ev, comm);
+        }
+        return 0;
     default:
         return 0;
     }

@@ -39,6 +39,11 @@ struct pm_recorder_opts {
      * sample (live push).  Must not block. */
     void (*on_sample)(void *ctx, const struct pm_sys_rec *r);
     void *on_sample_ctx;
+    /* Likewise for every stored kill event (signal, oom_kill, memory_kill,
+     * codesign_kill) of the tree, with the comm of the process it killed
+     * ("" if unknown): live push sends kills as they happen. */
+    void (*on_kill)(void *ctx, const struct pm_event_rec *e, const char *target_comm);
+    void *on_kill_ctx;
 };
 
 struct pm_recorder;

@@ -568,6 +568,26 @@ void pm_run_uid(char *buf, int64_t wall_ns)
     buf[16] = '\0';
 }
 
+int pm_store_proc_comm(struct pm_store *st, int64_t run_id, pid_t pid, char *out, size_t cap)
+{
+    sqlite3_stmt *s;
+    int found = -1;
+    if (cap)
+        out[0] = '\0';
+    /* The same choice as the exporters' kill points (exporters/source.c). */
+    if (sqlite3_prepare_v2(st->db, "SELECT comm FROM procs WHERE run_id = ? AND pid = ? ORDER BY id DESC LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, run_id);
+    sqlite3_bind_int64(s, 2, pid);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+        found = 0;
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
 static void bind_host(sqlite3_stmt *s, const struct pm_host *h)
 {
     sqlite3_bind_text(s, 1, h->hostname, -1, SQLITE_STATIC);

@@ -114,6 +114,10 @@ int pm_store_put_proc_sample(struct pm_store *st, int64_t run_id, const struct p
 int pm_store_put_proc_exit(struct pm_store *st, int64_t run_id, const struct pm_proc_exit_rec *r, int *changed);
 int pm_store_put_event(struct pm_store *st, int64_t run_id, const struct pm_event_rec *r);
 
+/* The comm of the run's latest process with this pid into out ("" if
+ * none).  Returns 0 if found. */
+int pm_store_proc_comm(struct pm_store *st, int64_t run_id, pid_t pid, char *out, size_t cap);
+
 /* Find or insert the host row.  Returns its id, or -1. */
 int64_t pm_store_host_id(struct pm_store *st, const struct pm_host *h);
 

@@ -27,8 +27,29 @@ rec() { # expected-exit, push url, then the child's shell script
 }
 
 # Live to VictoriaMetrics and to Prometheus: everything arrives.
-# A kill inside the tree: its annotation series and the summary come from the database at the end.
-rec 3 "$VM/api/v1/write" 'sleep 5 & sleep 0.5; kill -9 $!; sleep 1; exit 3'
+# A kill inside the tree: its annotation point arrives while the run is
+# still recording (the writer hands kills to the live push as it stores
+# them); the end of the run adds the summary, and the kill is not sent
+# twice ("1 kill event(s)" below).
+(
+    # poll while the command sleeps after the kill; write what was seen
+    i=0; seen=""
+    while [ $i -lt 60 ] && [ -z "$seen" ]; do
+        sleep 0.1; i=$((i + 1))
+        run=$(sqlite3 "$DB" "SELECT uid FROM runs WHERE state = 'recording' ORDER BY id DESC LIMIT 1" 2>/dev/null || true)
+        [ -n "$run" ] || continue
+        curl -s -o /dev/null "$VM/internal/force_flush" || true
+        body=$(curl -s -G "$VM/api/v1/export" --data-urlencode "match[]=pressmon_kill_event_timestamp_seconds{run_id=\"$run\"}" || true)
+        case "$body" in *'"target":"sleep"'*) state=$(sqlite3 "$DB" "SELECT state FROM runs WHERE uid = '$run'"); seen="$state";; esac
+    done
+    echo "$seen" > "$E2E/live_kill_seen"
+) &
+poller=$!
+rec 3 "$VM/api/v1/write" 'sleep 5 & sleep 0.5; kill -9 $!; sleep 4; exit 3'
+wait $poller
+[ "$(cat "$E2E/live_kill_seen")" = recording ] ||
+    e2e_fail "the kill did not reach VictoriaMetrics while the run was recording (seen: '$(cat "$E2E/live_kill_seen")')"
+echo "live push: the kill arrived while the run was recording"
 $CHECK vm "$VM" "$DB" "$RUN" > "$E2E/check.out" || { cat "$E2E/check.out"; exit 1; }
 cat "$E2E/check.out"
 grep -q "all .* samples match" "$E2E/check.out"
