@@ -32,6 +32,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
@@ -888,8 +889,16 @@ static void teardown_detached(const char *dir, int park, int psi_fd)
         posix_spawnattr_setsigmask(&at, &none);
         posix_spawnattr_setsigdefault(&at, &all);
         posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        /* Our own binary, by the path the kernel (or valgrind, which
+         * answers for its client) gives for /proc/self/exe. */
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0)
+            self[n] = '\0';
+        else
+            snprintf(self, sizeof(self), "/proc/self/exe");
         pid_t pid;
-        ok = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, environ) == 0;
+        ok = posix_spawn(&pid, self, &fa, &at, argv, environ) == 0;
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&at);
     }

@@ -404,21 +404,29 @@ static int write_str(const char *dir, const char *rel, const char *val)
     return w == (ssize_t)n ? 0 : -1;
 }
 
-/* Does dir/rel hold exactly val (and a newline)? */
-static int has_str(const char *dir, const char *rel, const char *val)
+/* Read dir/rel into buf (NUL-terminated); its length, or -1. */
+static ssize_t read_str(const char *dir, const char *rel, char *buf, size_t cap)
 {
-    char p[PATH_MAX], buf[1024];
+    char p[PATH_MAX];
     snprintf(p, sizeof(p), "%s/%s", dir, rel);
     int fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        return -1;
+    ssize_t n = read(fd, buf, cap - 1);
     close(fd);
     if (n <= 0)
-        return 0;
+        return -1;
     buf[n] = '\0';
+    return n;
+}
+
+/* Does dir/rel hold exactly val (and a newline)? */
+static int has_str(const char *dir, const char *rel, const char *val)
+{
+    char buf[1024];
+    ssize_t n = read_str(dir, rel, buf, sizeof(buf));
     size_t l = strlen(val);
-    return (size_t)n >= l && !memcmp(buf, val, l) && (buf[l] == '\n' || buf[l] == '\0');
+    return n >= (ssize_t)l && !memcmp(buf, val, l) && (buf[l] == '\n' || buf[l] == '\0');
 }
 
 static void disable_events(const char *dir)
@@ -474,16 +482,9 @@ static int write_sync(struct pm_ksig *k, int64_t now)
  * `x86-tsc`, can only be chosen by a boot parameter). */
 static int clock_is_ns(const char *dir)
 {
-    char p[PATH_MAX], buf[256];
-    snprintf(p, sizeof(p), "%s/trace_clock", dir);
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[256];
+    if (read_str(dir, "trace_clock", buf, sizeof(buf)) < 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
     static const char *const ok[] = {"[local]", "[global]", "[perf]", "[mono]", "[mono_raw]", "[boot]", "[tai]"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         if (strstr(buf, ok[i]))

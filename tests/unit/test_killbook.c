@@ -59,6 +59,20 @@ static void oomev(struct pm_killbook *kb, int64_t now, int64_t t, pid_t pid)
     pm_killbook_put(kb, &r, now);
 }
 
+/* The same OOM kill as /dev/kmsg reports it, with the victim's memcg. */
+static void kmsgev(struct pm_killbook *kb, int64_t now, int64_t t, pid_t pid, const char *cgroup)
+{
+    struct pm_rec r;
+    memset(&r, 0, sizeof(r));
+    r.type = PM_REC_EVENT;
+    r.u.ev.t_ns = t;
+    r.u.ev.kind = PM_EV_OOM_KILL;
+    r.u.ev.pid = pid;
+    r.u.ev.signal = SIGKILL;
+    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "kernel OOM killer (kmsg); cgroup %s", cgroup);
+    pm_killbook_put(kb, &r, now);
+}
+
 static void exitrec(struct pm_killbook *kb, int64_t now, int64_t t, pid_t pid, int sig, int code)
 {
     struct pm_rec r;
@@ -303,15 +317,7 @@ static void test_oom_two_sources(void **state)
     struct pm_killbook *kb = pm_killbook_new(HOLD);
     start(kb, 800, 1, 0);
     oomev(kb, 10 * MS, 5 * MS, 800);
-    struct pm_rec r;
-    memset(&r, 0, sizeof(r));
-    r.type = PM_REC_EVENT;
-    r.u.ev.t_ns = 6 * MS;
-    r.u.ev.kind = PM_EV_OOM_KILL;
-    r.u.ev.pid = 800;
-    r.u.ev.signal = SIGKILL;
-    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "kernel OOM killer (kmsg); cgroup /job-3");
-    pm_killbook_put(kb, &r, 12 * MS);
+    kmsgev(kb, 12 * MS, 6 * MS, 800, "/job-3");
     exitrec(kb, 12 * MS, 7 * MS, 800, SIGKILL, 0);
     struct pm_proc_exit_rec x;
     struct pm_event_rec ev;
@@ -347,15 +353,7 @@ static void test_oom_cgroup_arrives_late(void **state)
     assert_string_equal(x.kill_cause, "oom");
     assert_int_equal(nev, 0);
     /* writer cycle 2: kmsg's duplicate names the cgroup */
-    struct pm_rec r;
-    memset(&r, 0, sizeof(r));
-    r.type = PM_REC_EVENT;
-    r.u.ev.t_ns = 6 * MS;
-    r.u.ev.kind = PM_EV_OOM_KILL;
-    r.u.ev.pid = 810;
-    r.u.ev.signal = SIGKILL;
-    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "kernel OOM killer (kmsg); cgroup /job-9");
-    pm_killbook_put(kb, &r, 260 * MS);
+    kmsgev(kb, 260 * MS, 6 * MS, 810, "/job-9");
     drain(kb, 260 * MS, 0, 0, &x, &nev, &ev);
     assert_int_equal(nev, 1);
     assert_string_equal(ev.detail, "kernel OOM killer; cgroup /job-9");
