@@ -9,14 +9,14 @@ d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
 I=/sys/kernel/tracing/instances
 [ -d $I ] || I=/sys/kernel/debug/tracing/instances
 # Instances of pressmon processes that are gone (live ones belong to other
-# recordings running on this machine at the same time).
-# Instances nobody uses: not locked by a running pressmon (a run holds a
-# flock on its instance, which may carry the name of the dead run that made
-# it), and not named after a live one (the pressmon killed below).
-orphans() { for x in $(ls $I | grep "^pressmon-"); do [ ! -d "/proc/${x#pressmon-}" ] && flock -n "$I/$x" true 2>/dev/null && echo "$x"; done; }
-# pressmon leaves removing its instance (~40 ms of RCU grace periods) to a
-# detached child: give it 3 s.
-settled() { i=0; while [ -n "$(orphans)" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done; [ -z "$(orphans)" ]; }
+# recordings running on this machine at the same time).  A run's instance
+# may carry the name of the dead run that made it, so this counts only
+# once this test's own runs are over; an instance being removed is still
+# listed until its rmdir (~40 ms) is done.
+orphans() { for x in $(ls $I | grep "^pressmon-"); do [ -d "/proc/${x#pressmon-}" ] || echo "$x"; done; }
+# pressmon parks its instance for a second for the next run, then a
+# detached helper removes it (~40 ms of RCU grace periods): give it 5 s.
+settled() { i=0; while [ -n "$(orphans)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; [ -z "$(orphans)" ]; }
 settled || { echo "FAIL: instance left after a normal exit: $(orphans)" >&2; exit 1; }
 "$PRESSMON" record --quiet --db "$d/t.db" -- sleep 30 &
 p=$!
