@@ -30,47 +30,42 @@ static void start(struct pm_killbook *kb, pid_t pid, pid_t ppid, int64_t t)
     pm_killbook_note_start(kb, &s);
 }
 
-static void sigev(struct pm_killbook *kb, int64_t now, int64_t t, pid_t pid, int sig, int code, pid_t sender,
-                  const char *comm)
+/* Hand the killbook one event of `kind` about pid, stamped t, put at now. */
+static void event(struct pm_killbook *kb, int64_t now, int64_t t, int kind, pid_t pid, int sig, pid_t sender,
+                  const char *sender_comm, const char *detail)
 {
     struct pm_rec r;
     memset(&r, 0, sizeof(r));
     r.type = PM_REC_EVENT;
     r.u.ev.t_ns = t;
-    r.u.ev.kind = PM_EV_SIGNAL;
+    r.u.ev.kind = kind;
     r.u.ev.pid = pid;
     r.u.ev.signal = sig;
     r.u.ev.sender_pid = sender;
-    snprintf(r.u.ev.sender_comm, sizeof(r.u.ev.sender_comm), "%s", comm);
-    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "code=%d test", code);
+    snprintf(r.u.ev.sender_comm, sizeof(r.u.ev.sender_comm), "%s", sender_comm);
+    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "%s", detail);
     pm_killbook_put(kb, &r, now);
+}
+
+static void sigev(struct pm_killbook *kb, int64_t now, int64_t t, pid_t pid, int sig, int code, pid_t sender,
+                  const char *comm)
+{
+    char detail[32];
+    snprintf(detail, sizeof(detail), "code=%d test", code);
+    event(kb, now, t, PM_EV_SIGNAL, pid, sig, sender, comm, detail);
 }
 
 static void oomev(struct pm_killbook *kb, int64_t now, int64_t t, pid_t pid)
 {
-    struct pm_rec r;
-    memset(&r, 0, sizeof(r));
-    r.type = PM_REC_EVENT;
-    r.u.ev.t_ns = t;
-    r.u.ev.kind = PM_EV_OOM_KILL;
-    r.u.ev.pid = pid;
-    r.u.ev.signal = SIGKILL;
-    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "kernel OOM killer");
-    pm_killbook_put(kb, &r, now);
+    event(kb, now, t, PM_EV_OOM_KILL, pid, SIGKILL, 0, "", "kernel OOM killer");
 }
 
 /* The same OOM kill as /dev/kmsg reports it, with the victim's memcg. */
 static void kmsgev(struct pm_killbook *kb, int64_t now, int64_t t, pid_t pid, const char *cgroup)
 {
-    struct pm_rec r;
-    memset(&r, 0, sizeof(r));
-    r.type = PM_REC_EVENT;
-    r.u.ev.t_ns = t;
-    r.u.ev.kind = PM_EV_OOM_KILL;
-    r.u.ev.pid = pid;
-    r.u.ev.signal = SIGKILL;
-    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "kernel OOM killer (kmsg); cgroup %s", cgroup);
-    pm_killbook_put(kb, &r, now);
+    char detail[128];
+    snprintf(detail, sizeof(detail), "kernel OOM killer (kmsg); cgroup %s", cgroup);
+    event(kb, now, t, PM_EV_OOM_KILL, pid, SIGKILL, 0, "", detail);
 }
 
 static void exitrec(struct pm_killbook *kb, int64_t now, int64_t t, pid_t pid, int sig, int code)
@@ -269,14 +264,8 @@ static void test_oom_from_cgroup(void **state)
     struct pm_killbook *kb = pm_killbook_new(HOLD);
     start(kb, 700, 1, 0);
     start(kb, 701, 1, 0);
+    event(kb, 3100 * MS, 3080 * MS, PM_EV_OOM_KILL, 0, SIGKILL, 0, "", "cgroup oom_kill +1 (/cg/memory.oom_control)");
     struct pm_rec r;
-    memset(&r, 0, sizeof(r));
-    r.type = PM_REC_EVENT;
-    r.u.ev.t_ns = 3080 * MS;
-    r.u.ev.kind = PM_EV_OOM_KILL;
-    r.u.ev.signal = SIGKILL;
-    snprintf(r.u.ev.detail, sizeof(r.u.ev.detail), "cgroup oom_kill +1 (/cg/memory.oom_control)");
-    pm_killbook_put(kb, &r, 3100 * MS);
     exitrec(kb, 3100 * MS, 3050 * MS, 700, SIGKILL, 0);
     exitrec(kb, 3100 * MS, 3060 * MS, 701, SIGKILL, 0);
     int exits = 0, events = 0;
