@@ -911,8 +911,11 @@ static void teardown_detached(const char *dir, int park, int psi_fd)
 int pm_tree_teardown_main(int argc, char **argv)
 {
     /* argv: DIR|- REMOVE; fd 3 may hold a PSI trigger. */
-    if (argc != 2 || (strcmp(argv[1], "0") && strcmp(argv[1], "1")))
+    if (argc != 2 || (strcmp(argv[1], "0") && strcmp(argv[1], "1")) ||
+        (strcmp(argv[0], "-") && !strstr(argv[0], "/instances/pressmon-"))) {
+        fprintf(stderr, "pressmon __teardown: internal command of pressmon record, not for use\n");
         return 2;
+    }
     close(3); /* the trigger goes now (a grace period, in this process) */
     if (strcmp(argv[0], "-"))
         pm_ksig_park(argv[0], PM_KSIG_PARK_NS, argv[1][0] == '1');
