@@ -126,7 +126,9 @@ int pm_tree_teardown_main(int argc, char **argv);
 
 /* Track `root` and all its descendants.  Must be called before the root
  * can fork (pressmon starts the child stopped on a pipe, see
- * cli/record.c).  `mechanism` receives which membership source is used. */
+ * cli/record.c), and after it has forked: pressmon may raise its own
+ * limits here (Linux: open fds), which the command must not inherit.
+ * `mechanism` receives which membership source is used. */
 struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mechanism,
                              size_t mechanism_len, char *err, size_t errlen);
 

@@ -49,3 +49,28 @@ int pm_proc_hist_push(struct pm_proc_hist *h, int64_t t_ns, pid_t pid, char stat
     }
     return 1;
 }
+
+int pm_proc_hist_idle(const struct pm_proc_hist *h, int64_t t_ns, int64_t run_ns)
+{
+    uint64_t threads = UINT64_C(1) << PM_M_P_THREADS;
+    return h->sampled && run_ns > 0 && run_ns == h->run_ns && (h->present & threads) &&
+           h->prev[PM_M_P_THREADS] == 1 && t_ns - h->full_at < PM_PROC_FULL_NS;
+}
+
+void pm_proc_hist_ran(struct pm_proc_hist *h, int64_t t_ns, int64_t run_ns)
+{
+    h->run_ns = run_ns > 0 ? run_ns : 0;
+    h->full_at = t_ns;
+}
+
+int pm_proc_hist_push_idle(struct pm_proc_hist *h, int64_t t_ns, pid_t pid, int64_t rss_kb, struct pm_ring *out)
+{
+    int64_t cur[PM_PROC_N];
+    memcpy(cur, h->prev, sizeof(cur));
+    uint64_t present = h->present;
+    if (rss_kb >= 0) {
+        cur[PM_M_P_RSS] = rss_kb;
+        present |= UINT64_C(1) << PM_M_P_RSS;
+    }
+    return pm_proc_hist_push(h, t_ns, pid, h->last_state, cur, present, out);
+}

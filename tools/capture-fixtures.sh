@@ -38,7 +38,7 @@ cp /bin/sh "$tmp/(a) b)"
                   sleep 5; : "an argument with spaces"' &
 pid=$!
 sleep 1
-for f in stat statm io cmdline cgroup; do copy "/proc/$pid/$f" "$dest/pid/$f"; done
+for f in stat statm schedstat io cmdline cgroup; do copy "/proc/$pid/$f" "$dest/pid/$f"; done
 
 # cgroup v2 files: the unified hierarchy is /sys/fs/cgroup on a pure-v2
 # system and /sys/fs/cgroup/unified on a hybrid one.

@@ -568,6 +568,17 @@ int pm_parse_pid_statm(const char *buf, size_t len, struct pm_pid_statm *out)
     return -1;
 }
 
+int pm_parse_pid_schedstat(const char *buf, size_t len, int64_t *run_ns)
+{
+    const char *p = buf, *end = buf + len;
+    int64_t wait, slices;
+    if (scan_u64(&p, end, run_ns) && p < end && *p++ == ' ' && scan_u64(&p, end, &wait) && p < end &&
+        *p++ == ' ' && scan_u64(&p, end, &slices) && *p == '\n')
+        return 0;
+    *run_ns = 0;
+    return -1;
+}
+
 int pm_parse_pid_io(const char *buf, size_t len, struct pm_pid_io *out)
 {
     const char *p = buf, *end = buf + len;

@@ -104,6 +104,14 @@ struct pm_pid_statm {
 };
 int pm_parse_pid_statm(const char *buf, size_t len, struct pm_pid_statm *out);
 
+/* /proc/PID/schedstat: "run_ns wait_ns timeslices".  Only the first field
+ * is kept: the main thread's time on a CPU in ns (se.sum_exec_runtime,
+ * maintained with or without CONFIG_SCHEDSTATS; a kernel without
+ * CONFIG_SCHED_INFO prints "0 0 0").  Needs all three fields and the
+ * newline (a last number without one may be cut); the fields after the
+ * first are only checked to be numbers. */
+int pm_parse_pid_schedstat(const char *buf, size_t len, int64_t *run_ns);
+
 /* /proc/PID/io (readable for own-user processes; root for others). */
 enum { PM_IO_RCHAR = 1, PM_IO_WCHAR = 2, PM_IO_READ = 4, PM_IO_WRITE = 8, PM_IO_CANCELLED = 16 };
 struct pm_pid_io {

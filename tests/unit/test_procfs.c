@@ -757,6 +757,40 @@ static void test_pid_statm(void **state)
     unload(&f);
 }
 
+static void test_pid_schedstat(void **state)
+{
+    (void)state;
+    struct fx f = load(LIVE "pid/schedstat");
+    long long a;
+    int64_t run;
+    assert_int_equal(sscanf(f.text, "%lld", &a), 1);
+    assert_true(a > 0);
+    assert_int_equal(pm_parse_pid_schedstat(f.buf, f.len, &run), 0);
+    assert_int_equal(run, a);
+    unload(&f);
+
+    /* Parsed as printed; pm_proc_hist_idle treats a 0 as "not known". */
+    f = load(VAR "pid-schedstat-zero");
+    assert_int_equal(pm_parse_pid_schedstat(f.buf, f.len, &run), 0);
+    assert_int_equal(run, 0);
+    unload(&f);
+    f = load(VAR "pid-schedstat-huge");
+    assert_int_equal(pm_parse_pid_schedstat(f.buf, f.len, &run), 0);
+    assert_int_equal(run, INT64_MAX);
+    unload(&f);
+    /* No newline: the last number may be cut.  Two fields: not schedstat. */
+    f = load(VAR "pid-schedstat-noeol");
+    assert_int_equal(pm_parse_pid_schedstat(f.buf, f.len, &run), -1);
+    assert_int_equal(run, 0);
+    unload(&f);
+    f = load(VAR "pid-schedstat-short");
+    assert_int_equal(pm_parse_pid_schedstat(f.buf, f.len, &run), -1);
+    unload(&f);
+    f = load(LIVE "pid/statm"); /* seven fields */
+    assert_int_equal(pm_parse_pid_schedstat(f.buf, f.len, &run), -1);
+    unload(&f);
+}
+
 static void test_pid_io(void **state)
 {
     (void)state;
@@ -1023,6 +1057,7 @@ static void test_empty_and_garbage_everywhere(void **state)
         assert_int_equal(pm_parse_psi(f.buf, f.len, &psi), -1);
         assert_int_equal(pm_parse_pid_stat(f.buf, f.len, &ps), -1);
         assert_int_equal(pm_parse_pid_statm(f.buf, f.len, &sm), -1);
+        assert_int_equal(pm_parse_pid_schedstat(f.buf, f.len, &v), -1);
         assert_int_equal(pm_parse_pid_io(f.buf, f.len, &io), -1);
         assert_int_equal(pm_parse_cgroup_v2(f.buf, f.len, out, sizeof out), -1);
         assert_int_equal(pm_parse_int(f.buf, f.len, &v), -1);
@@ -1179,6 +1214,7 @@ int main(void)
         cmocka_unit_test(test_pid_stat_live),
         cmocka_unit_test(test_pid_stat_hostile),
         cmocka_unit_test(test_pid_statm),
+        cmocka_unit_test(test_pid_schedstat),
         cmocka_unit_test(test_pid_io),
         cmocka_unit_test(test_cmdline),
         cmocka_unit_test(test_cgroup),

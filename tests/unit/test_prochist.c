@@ -67,8 +67,66 @@ static void test_deltas_and_quiet_processes(void **state)
     (void)state;
 }
 
+static void test_idle_skip(void **state)
+{
+    struct pm_ring ring;
+    assert_int_equal(pm_ring_init(&ring, 16), 0);
+    struct pm_proc_hist h;
+    pm_proc_hist_reset(&h);
+    int64_t cur[PM_PROC_N] = {0};
+    uint64_t all = (UINT64_C(1) << PM_PROC_N) - 1;
+    cur[PM_M_P_RSS] = 1000;
+    cur[PM_M_P_THREADS] = 1;
+    cur[PM_M_P_MINFLT] = 70;
+    struct pm_rec r;
+    const int64_t ms = 1000000;
+
+    /* Never read in full: no skipping. */
+    assert_false(pm_proc_hist_idle(&h, 0, 5000));
+    assert_int_equal(pm_proc_hist_push(&h, 0, 42, 'S', cur, all, &ring), 1);
+    pm_proc_hist_ran(&h, 0, 5000);
+    assert_int_equal(pm_ring_pop(&ring, &r), 1);
+
+    assert_true(pm_proc_hist_idle(&h, 40 * ms, 5000));
+    assert_false(pm_proc_hist_idle(&h, 40 * ms, 5001)); /* it ran */
+    assert_false(pm_proc_hist_idle(&h, 40 * ms, 0));    /* run time not known */
+    assert_false(pm_proc_hist_idle(&h, PM_PROC_FULL_NS, 5000)); /* due for a full reading */
+
+    /* Skipped with the same resident size: nothing to record. */
+    assert_int_equal(pm_proc_hist_push_idle(&h, 40 * ms, 42, 1000, &ring), 0);
+    assert_int_equal(pm_ring_pop(&ring, &r), 0);
+    /* Reclaim took pages from the sleeping process: a row with the new
+     * size, its state, and zero deltas. */
+    assert_int_equal(pm_proc_hist_push_idle(&h, 80 * ms, 42, 600, &ring), 1);
+    assert_int_equal(pm_ring_pop(&ring, &r), 1);
+    assert_int_equal(r.u.ps.t_ns, 80 * ms);
+    assert_int_equal(r.u.ps.v[PM_M_P_RSS], 600);
+    assert_int_equal(r.u.ps.state, 'S');
+    assert_int_equal(r.u.ps.v[PM_M_P_MINFLT], 0);
+    assert_true(r.u.ps.present & (UINT64_C(1) << PM_M_P_MINFLT));
+    /* Resident size unknown: the last one stands. */
+    assert_int_equal(pm_proc_hist_push_idle(&h, 120 * ms, 42, -1, &ring), 0);
+    assert_int_equal(h.prev[PM_M_P_RSS], 600);
+
+    /* The next full reading counts the faults from the last full one. */
+    cur[PM_M_P_RSS] = 600;
+    cur[PM_M_P_MINFLT] = 75;
+    assert_int_equal(pm_proc_hist_push(&h, 160 * ms, 42, 'S', cur, all, &ring), 1);
+    assert_int_equal(pm_ring_pop(&ring, &r), 1);
+    assert_int_equal(r.u.ps.v[PM_M_P_MINFLT], 5);
+
+    /* A second thread: the main thread's run time no longer covers it. */
+    cur[PM_M_P_THREADS] = 2;
+    assert_int_equal(pm_proc_hist_push(&h, 200 * ms, 42, 'S', cur, all, &ring), 1);
+    pm_proc_hist_ran(&h, 200 * ms, 9000);
+    assert_false(pm_proc_hist_idle(&h, 240 * ms, 9000));
+    pm_ring_free(&ring);
+    (void)state;
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_deltas_and_quiet_processes)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_deltas_and_quiet_processes),
+                                       cmocka_unit_test(test_idle_skip)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
