@@ -1,23 +1,15 @@
 /*
- * libcurl through dlopen: see curl_dl.h for why.
+ * libcurl through dlopen: see curl_dl.h for why, dl.h for how.
  */
 #include "curl_dl.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-/* dlsym gives a void *; POSIX guarantees it can hold a function pointer,
- * and the table below copies it into one. */
-_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "dlsym result must fit a function pointer");
+#include "dl.h"
 
-#define SYM(field, name) {name, offsetof(struct pm_curl, field)}
-static const struct {
-    const char *name;
-    size_t off;
-} syms[] = {
+#define SYM(field, name) PM_DL_SYM(struct pm_curl, field, name)
+static const struct pm_dl_sym syms[] = {
     SYM(global_init, "curl_global_init"),
     SYM(easy_init, "curl_easy_init"),
     SYM(easy_reset, "curl_easy_reset"),
@@ -41,68 +33,28 @@ static const char *const names[] = {"libcurl.so.4"};
 #define HOW_TO_GET "Debian/Ubuntu: apt-get install libcurl4"
 #endif
 
+static const struct pm_dl_lib libcurl = {
+    .what = "libcurl",
+    .needed_for = "needed to push",
+    .env = "PRESSMON_LIBCURL",
+    .names = names,
+    .nnames = sizeof names / sizeof names[0],
+    .how_to_get = HOW_TO_GET,
+    .syms = syms,
+    .nsyms = sizeof syms / sizeof syms[0],
+};
+
 /* Written once under pthread_once, read-only after. */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static struct pm_curl curl;
 static int loaded;
 static char why[768];
 
-static const char *env_lib(void)
-{
-    const char *env = getenv("PRESSMON_LIBCURL");
-    return env && *env ? env : NULL;
-}
-
-static void *open_lib(const char **used)
-{
-    const char *env = env_lib();
-    if (env) {
-        *used = env;
-        void *lib = dlopen(env, RTLD_NOW | RTLD_LOCAL);
-        if (!lib) {
-            const char *e = dlerror();
-            snprintf(why, sizeof why,
-                     "cannot load libcurl (needed to push) from PRESSMON_LIBCURL=%s: %s "
-                     "(unset PRESSMON_LIBCURL to use the system's libcurl)",
-                     env, e ? e : "dlopen failed");
-        }
-        return lib;
-    }
-    char first[512] = "";
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        *used = names[i];
-        void *lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (lib)
-            return lib;
-        const char *e = dlerror();
-        if (i == 0)
-            snprintf(first, sizeof first, "%s", e ? e : names[i]);
-    }
-    snprintf(why, sizeof why,
-             "cannot load libcurl (needed to push): %s (%s; or set PRESSMON_LIBCURL to its path)",
-             first, HOW_TO_GET);
-    return NULL;
-}
-
 static void load(void)
 {
-    const char *used = NULL;
-    void *lib = open_lib(&used);
-    if (!lib)
+    const char *used = pm_dl_load(&libcurl, &curl, sizeof curl, why, sizeof why);
+    if (!used)
         return;
-    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-        void *p = dlsym(lib, syms[i].name);
-        if (!p) {
-            snprintf(why, sizeof why, "%s is not a usable libcurl: it has no %s (%s)", used,
-                     syms[i].name, env_lib() ? "check PRESSMON_LIBCURL" : HOW_TO_GET);
-            /* Never dlclose: a half-resolved table must not point into an
-             * unmapped library, and libcurl's TLS backends do not support
-             * being unloaded. */
-            memset(&curl, 0, sizeof curl);
-            return;
-        }
-        memcpy((char *)&curl + syms[i].off, &p, sizeof p);
-    }
     /* Once per process, here: curl_global_init is not thread-safe on every
      * libcurl, and pthread_once serializes it. */
     CURLcode c = curl.global_init(CURL_GLOBAL_DEFAULT);

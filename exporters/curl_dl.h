@@ -1,5 +1,5 @@
 /*
- * libcurl, loaded with dlopen on first use instead of linked.
+ * libcurl, loaded with dlopen on first use instead of linked (dl.h).
  *
  * Only `pressmon push` and `record --push` talk HTTP, but a binary linked
  * with libcurl.so.4 makes every command load it and the 28 libraries it
