@@ -44,6 +44,9 @@ struct pm_buf {
 };
 
 void pm_buf_add(struct pm_buf *b, const void *data, size_t n);
+/* n more bytes at the end, counted as written: returns where the caller
+ * writes them, or NULL when out of memory (oom set). */
+void *pm_buf_append(struct pm_buf *b, size_t n);
 void pm_buf_puts(struct pm_buf *b, const char *s);
 void pm_buf_printf(struct pm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pm_buf_reset(struct pm_buf *b);
@@ -139,7 +142,7 @@ const char *pm_x_signame(int sig, char *buf, size_t n);
 /* Prometheus remote write 1.0: protobuf WriteRequest, snappy block
  * compressed.  Returns 0 or -1 (out of memory). */
 int pm_enc_remote_write(const struct pm_batch *b, struct pm_buf *out);
-/* The uncompressed protobuf, for tests. */
+/* The uncompressed protobuf, for tests.  Returns 0 or -1 (out of memory). */
 int pm_enc_remote_write_raw(const struct pm_batch *b, struct pm_buf *out);
 
 /* Influx line protocol, ns timestamps, one line per row (all metrics as

@@ -41,6 +41,16 @@ void pm_buf_add(struct pm_buf *b, const void *data, size_t n)
     b->p[b->len] = '\0';
 }
 
+void *pm_buf_append(struct pm_buf *b, size_t n)
+{
+    if (buf_reserve(b, n) < 0)
+        return NULL;
+    void *at = b->p + b->len;
+    b->len += n;
+    b->p[b->len] = '\0';
+    return at;
+}
+
 void pm_buf_puts(struct pm_buf *b, const char *s)
 {
     pm_buf_add(b, s, strlen(s));
