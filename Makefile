@@ -24,13 +24,14 @@ else
 PLATFORM ?= linux
 endif
 
-# libcurl is compiled against (its headers) but not linked: push loads it
-# with dlopen (exporters/curl_dl.c), so that the commands that do not push
-# do not load it and the ~30 libraries behind it at every start.  The
-# remote-write protobuf is written by hand (exporters/encode_rw.c):
-# libprotobuf-c is only the unit test's oracle.
-PKGS      := sqlite3 jansson snappy zlib
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libcurl 2>/dev/null)
+# libcurl and libsnappy are compiled against (their headers) but not
+# linked: push loads them with dlopen (exporters/curl_dl.c, snappy_dl.c), so
+# that the commands that do not push do not load them at every start, nor
+# what is behind them (~30 libraries behind libcurl; libstdc++ and libgcc_s
+# behind libsnappy).  The remote-write protobuf is written by hand
+# (exporters/encode_rw.c): libprotobuf-c is only the unit test's oracle.
+PKGS      := sqlite3 jansson zlib
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libcurl snappy 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
@@ -103,9 +104,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	  $(CMOCKA_LIBS) $(TEST_LIBS) $(LDLIBS)
 
 # test_encode checks the hand-written remote-write protobuf against
-# libprotobuf-c (code generated from exporters/remote_write.proto), linked:
-# an oracle independent of the code under test.  Only this test binary
-# links it.
+# libprotobuf-c (code generated from exporters/remote_write.proto) and
+# decompresses with libsnappy, linked: an oracle independent of the code
+# under test.  Only this test binary links them.
 RW_ORACLE := tests/proto/remote_write.pb-c.c
 $(BUILD)/tests/test_encode: $(RW_ORACLE) tests/proto/remote_write.pb-c.h
 $(BUILD)/tests/test_encode: TEST_SRC = $(RW_ORACLE)

@@ -8,9 +8,11 @@
  * among them, as the spec requires; receivers such as Prometheus reject or
  * mis-index unsorted label sets.
  *
- * The protobuf is written here rather than by libprotobuf-c: linked, it was
- * loaded by every command at every start, for the one command that pushes.
- * Four messages need little code.  Wire format (protobuf encoding; tag = field << 3 |
+ * The protobuf is written here rather than by libprotobuf-c, and libsnappy
+ * is loaded only when a push compresses (snappy_dl.h): linked, the two
+ * (with libstdc++ and libgcc_s behind libsnappy) were loaded by every
+ * command at every start, for the one command that pushes.  Four messages
+ * need little code.  Wire format (protobuf encoding; tag = field << 3 |
  * wire type):
  *
  *   WriteRequest  0x0a len TimeSeries          per series (field 1, length-delimited)
@@ -41,7 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <snappy-c.h>
+#include "snappy_dl.h"
 
 /* Tags of the fields pressmon writes. */
 enum {
@@ -221,18 +223,26 @@ int pm_enc_remote_write_raw(const struct pm_batch *b, struct pm_buf *out)
     return out->oom ? -1 : 0;
 }
 
-int pm_enc_remote_write(const struct pm_batch *b, struct pm_buf *out)
+int pm_enc_remote_write(const struct pm_batch *b, struct pm_buf *out, char *err, size_t n)
 {
+    const struct pm_snappy *sn = pm_snappy_load(err, n);
+    if (!sn)
+        return -1;
     struct pm_buf raw = {0};
     if (pm_enc_remote_write_raw(b, &raw) < 0) {
         pm_buf_free(&raw);
+        snprintf(err, n, "out of memory while encoding");
         return -1;
     }
-    size_t clen = snappy_max_compressed_length(raw.len);
+    size_t clen = sn->max_compressed_length(raw.len);
     pm_buf_reset(out);
     char *c = pm_buf_append(out, clen);
     int rc = -1;
-    if (c && snappy_compress(raw.p, raw.len, c, &clen) == SNAPPY_OK) {
+    if (!c)
+        snprintf(err, n, "out of memory while encoding");
+    else if (sn->compress(raw.p, raw.len, c, &clen) != SNAPPY_OK)
+        snprintf(err, n, "snappy_compress failed on %zu bytes", raw.len);
+    else {
         out->len = clen; /* the compressed size, at most what was reserved */
         out->p[clen] = '\0';
         rc = 0;

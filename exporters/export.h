@@ -140,8 +140,9 @@ const char *pm_x_signame(int sig, char *buf, size_t n);
 /* ---- encoders (exporters/encode_*.c) -------------------------------- */
 
 /* Prometheus remote write 1.0: protobuf WriteRequest, snappy block
- * compressed.  Returns 0 or -1 (out of memory). */
-int pm_enc_remote_write(const struct pm_batch *b, struct pm_buf *out);
+ * compressed (libsnappy, loaded on the first call: snappy_dl.h).  Returns
+ * 0, or -1 with err (out of memory, libsnappy cannot be loaded). */
+int pm_enc_remote_write(const struct pm_batch *b, struct pm_buf *out, char *err, size_t n);
 /* The uncompressed protobuf, for tests.  Returns 0 or -1 (out of memory). */
 int pm_enc_remote_write_raw(const struct pm_batch *b, struct pm_buf *out);
 

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "snappy_dl.h"
+
 struct live_row {
     int64_t ts_ns;
     uint64_t present;
@@ -69,6 +71,10 @@ struct pm_live *pm_live_start(const char *url, const struct pm_live_opts *o, cha
         return NULL;
     }
     if (pm_url_check(url, err, n) < 0)
+        return NULL;
+    /* Remote write needs libsnappy: without it there is no live push, and
+     * the caller says so once instead of failing every request. */
+    if (proto == PM_PROTO_REMOTE_WRITE && !pm_snappy_load(err, n))
         return NULL;
     struct pm_live *lv = calloc(1, sizeof *lv);
     if (!lv) {

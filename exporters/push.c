@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "snappy_dl.h"
+
 int pm_proto_parse(const char *s, enum pm_proto *p)
 {
     if (!strcmp(s, "remote-write") || !strcmp(s, "remote_write") || !strcmp(s, "rw") ||
@@ -100,8 +102,8 @@ int pm_push_encode(enum pm_proto p, const char *url, const struct pm_batch *b, i
     pm_buf_puts(final_url, url);
     switch (p) {
     case PM_PROTO_REMOTE_WRITE:
-        if (pm_enc_remote_write(b, body) < 0)
-            goto oom;
+        if (pm_enc_remote_write(b, body, err, n) < 0)
+            return -1;
         headers[h++] = "Content-Type: application/x-protobuf";
         headers[h++] = "Content-Encoding: snappy";
         headers[h++] = "X-Prometheus-Remote-Write-Version: 0.1.0";
@@ -218,6 +220,9 @@ int pm_push_run(sqlite3 *db, int64_t run_id, const char *url, const struct pm_pu
         return -1;
     }
     if (pm_url_check(url, err, n) < 0)
+        return -1;
+    /* Remote write needs libsnappy: say so before anything is read or sent. */
+    if (proto == PM_PROTO_REMOTE_WRITE && !pm_snappy_load(err, n))
         return -1;
     struct pm_xrun run;
     if (pm_src_run(db, run_id, &run, err, n) < 0)

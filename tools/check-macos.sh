@@ -25,13 +25,14 @@
 #     the check we want (a Linux-only call in the macOS build, a missing
 #     function, a typo).  The install names are where macOS keeps them:
 #     /usr/lib for sqlite3, Homebrew's opt/ prefix for jansson.
-#   - libcurl is not linked at all: push loads /usr/lib/libcurl.4.dylib
-#     with dlopen (exporters/curl_dl.c; dlopen and dlsym are libSystem's),
-#     so it gets no stub, and a direct curl_* call creeping back into the
-#     code fails this link.
-#     The binaries are link checks, not release artifacts.  The exporters'
-#     libprotobuf-c, snappy (Homebrew) and zlib (/usr/lib) get the same
-#     header copies and stubs.
+#   - libcurl and libsnappy are not linked at all: push loads
+#     /usr/lib/libcurl.4.dylib and Homebrew's libsnappy.1.dylib with dlopen
+#     (exporters/curl_dl.c, snappy_dl.c; dlopen and dlsym are libSystem's),
+#     so they get no stub (only their headers are copied), and a direct
+#     curl_* or snappy_* call creeping back into the code fails this link.
+#     libprotobuf-c is not used by pressmon at all (exporters/encode_rw.c
+#     writes the protobuf).  zlib (/usr/lib) gets a header copy and a stub.
+#     The binaries are link checks, not release artifacts.
 #   - `file` must call the outputs Mach-O arm64 and Mach-O x86_64.
 set -eu
 
@@ -61,20 +62,18 @@ mkdir -p "$TMP/inc/curl" "$TMP/lib" "$OUT"
 export ZIG_GLOBAL_CACHE_DIR=${ZIG_GLOBAL_CACHE_DIR:-$ROOT/tools/zig/cache}
 export ZIG_LOCAL_CACHE_DIR=${ZIG_LOCAL_CACHE_DIR:-$ROOT/tools/zig/cache}
 
-# --- headers of the three libraries, and nothing else from /usr/include ---
-incdirs="$(pkg-config --cflags-only-I sqlite3 libcurl jansson libprotobuf-c snappy zlib 2>/dev/null | sed 's/-I//g') /usr/include"
+# --- headers of the libraries, and nothing else from /usr/include ---
+incdirs="$(pkg-config --cflags-only-I sqlite3 libcurl jansson snappy zlib 2>/dev/null | sed 's/-I//g') /usr/include"
 find_header() {
     for d in $incdirs; do
         [ -f "$d/$1" ] && { echo "$d/$1"; return 0; }
     done
-    die "header $1 not found (run make deps: libsqlite3-dev libcurl4-openssl-dev libjansson-dev)"
+    die "header $1 not found (run make deps: libsqlite3-dev libcurl4-openssl-dev libjansson-dev libsnappy-dev)"
 }
 cp "$(find_header sqlite3.h)" "$TMP/inc/"
 cp "$(find_header jansson.h)" "$(find_header jansson_config.h)" "$TMP/inc/"
 cp "$(dirname "$(find_header curl/curl.h)")"/*.h "$TMP/inc/curl/"
-# The exporters' libraries (remote write, gzip): same treatment.
-mkdir -p "$TMP/inc/protobuf-c"
-cp "$(find_header protobuf-c/protobuf-c.h)" "$TMP/inc/protobuf-c/"
+# The exporters' libraries (remote write's snappy, gzip): same treatment.
 cp "$(find_header snappy-c.h)" "$(find_header zlib.h)" "$(find_header zconf.h)" "$TMP/inc/"
 
 # --- .tbd stubs listing each library's real exports ---
@@ -117,8 +116,6 @@ for arch in aarch64 x86_64; do
     esac
     tbd sqlite3 sqlite3 /usr/lib/libsqlite3.dylib
     tbd jansson jansson "$brew/opt/jansson/lib/libjansson.4.dylib"
-    tbd protobuf-c libprotobuf-c "$brew/opt/protobuf-c/lib/libprotobuf-c.1.dylib"
-    tbd snappy snappy "$brew/opt/snappy/lib/libsnappy.1.dylib"
     tbd z zlib /usr/lib/libz.1.dylib
     objdir=$TMP/obj-$arch
     objs=""
@@ -132,7 +129,7 @@ for arch in aarch64 x86_64; do
     done
     bin=$OUT/pressmon-$target
     # shellcheck disable=SC2086
-    "$ZIG" cc -target "$target" -o "$bin" $objs -L"$TMP/lib" -lsqlite3 -ljansson -lprotobuf-c -lsnappy -lz -lm -pthread ||
+    "$ZIG" cc -target "$target" -o "$bin" $objs -L"$TMP/lib" -lsqlite3 -ljansson -lz -lm -pthread ||
         die "linking pressmon for $target failed: an undefined symbol above is missing on macOS"
     desc=$(file -b "$bin")
     echo "$desc" | grep -Eq "$want" || die "$bin is not the expected Mach-O ($want): $desc"

@@ -6,9 +6,9 @@
  * format, label value sanitizing, counter accumulation, protocol inference
  * and the Pushgateway grouping key.
  *
- * pressmon writes the protobuf by hand; this test links libprotobuf-c (with
- * the code generated into tests/proto/) as an oracle that shares no code
- * with the encoder.
+ * pressmon writes the protobuf by hand and loads libsnappy at run time;
+ * this test links libprotobuf-c (with the code generated into tests/proto/)
+ * and libsnappy as an oracle that shares no code with the encoder.
  */
 #include <float.h>
 #include <math.h>
@@ -102,7 +102,8 @@ static void test_remote_write_decodes_back(void **state)
 
     /* Snappy block round trip of the compressed body. */
     struct pm_buf comp = {0};
-    assert_int_equal(pm_enc_remote_write(&b, &comp), 0);
+    char err[256];
+    assert_int_equal(pm_enc_remote_write(&b, &comp, err, sizeof err), 0);
     size_t ulen;
     assert_int_equal(snappy_uncompressed_length(comp.p, comp.len, &ulen), SNAPPY_OK);
     assert_int_equal(ulen, raw.len);
