@@ -13,8 +13,11 @@ Darwin)
     ;;
 esac
 
-# libcurl4-openssl-dev brings libcurl4, the library push loads at run time
-# (exporters/curl_dl.c); the build itself only uses its headers.
+# libcurl4-openssl-dev and libsnappy-dev bring libcurl4 and libsnappy1v5,
+# the libraries push loads at run time (exporters/curl_dl.c, snappy_dl.c);
+# the build itself only uses their headers.  libprotobuf-c-dev is for the
+# unit tests (test_encode checks pressmon's protobuf against it; libsnappy
+# there too), protobuf-c-compiler for `make proto`.
 pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libjansson-dev \
 libcmocka-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev zlib1g-dev procps util-linux perl python3"
 if [ "${1:-}" = servers ]; then
