@@ -536,14 +536,17 @@ static int load_sys(struct loader *L, const struct run_meta *rm, int64_t span_ns
     return 0;
 }
 
-/* pid -> index of its latest procs row: open addressing, rebuilt per run. */
+/* pid -> index of the procs row of the process that has that pid at the
+ * time being read: open addressing, rebuilt per run.  A pid the kernel
+ * handed out twice within a run names two rows; the samples, read in time
+ * order, switch to the newer row once its process has started. */
 struct pidmap {
     int64_t *pid;
     int *idx;
     size_t cap;
 };
 
-static int pidmap_build(struct pidmap *pm, const struct proc_row *p, int n)
+static int pidmap_init(struct pidmap *pm, int n)
 {
     pm->cap = 16;
     while (pm->cap < (size_t)n * 2 + 1)
@@ -554,14 +557,16 @@ static int pidmap_build(struct pidmap *pm, const struct proc_row *p, int n)
         return -1;
     for (size_t i = 0; i < pm->cap; i++)
         pm->idx[i] = -1;
-    for (int i = 0; i < n; i++) {
-        size_t h = ((uint64_t)p[i].pid * 0x9E3779B97F4A7C15ull) & (pm->cap - 1);
-        while (pm->idx[h] >= 0 && pm->pid[h] != p[i].pid)
-            h = (h + 1) & (pm->cap - 1);
-        pm->pid[h] = p[i].pid;
-        pm->idx[h] = i; /* later rows win: a reused pid is the newer process */
-    }
     return 0;
+}
+
+static void pidmap_set(struct pidmap *pm, int64_t pid, int idx)
+{
+    size_t h = ((uint64_t)pid * 0x9E3779B97F4A7C15ull) & (pm->cap - 1);
+    while (pm->idx[h] >= 0 && pm->pid[h] != pid)
+        h = (h + 1) & (pm->cap - 1);
+    pm->pid[h] = pid;
+    pm->idx[h] = idx;
 }
 
 static int pidmap_get(const struct pidmap *pm, int64_t pid)
@@ -617,8 +622,8 @@ static int load_procs(struct loader *L, const struct run_meta *rm, struct proc_r
     return 0;
 }
 
-/* (end time, row) pairs sorted with plain qsort: qsort_r differs between
- * glibc and macOS. */
+/* (time, row) pairs, a row's end or start, sorted with plain qsort:
+ * qsort_r differs between glibc and macOS. */
 struct end_ref {
     int64_t end_ns;
     int idx;
@@ -643,23 +648,28 @@ static int load_tree(struct loader *L, const struct run_meta *rm, struct proc_ro
         return 0;
     struct pidmap pm = {0};
     int *ends = malloc((size_t)np * sizeof *ends);
-    if (!ends || pidmap_build(&pm, p, np) < 0) {
+    int *starts = malloc((size_t)np * sizeof *starts);
+    struct end_ref *refs = malloc((size_t)np * sizeof(*refs));
+    if (!ends || !starts || !refs || pidmap_init(&pm, np) < 0) {
         free(ends);
+        free(starts);
+        free(refs);
         free(pm.pid);
         free(pm.idx);
         return oom(L);
     }
+    /* The rows in order of start (a process that predates the run starts
+     * at 0), for pidmap_set as the samples' time passes them. */
+    for (int i = 0; i < np; i++)
+        refs[i] = (struct end_ref){p[i].start_ns, i};
+    qsort(refs, (size_t)np, sizeof(*refs), cmp_end);
+    for (int i = 0; i < np; i++)
+        starts[i] = refs[i].idx;
+    int next_start = 0;
     int nends = 0;
     for (int i = 0; i < np; i++)
         if (p[i].has_end)
             ends[nends++] = i;
-    struct end_ref *refs = malloc((size_t)(nends ? nends : 1) * sizeof(*refs));
-    if (!refs) {
-        free(ends);
-        free(pm.pid);
-        free(pm.idx);
-        return oom(L);
-    }
     for (int i = 0; i < nends; i++)
         refs[i] = (struct end_ref){p[ends[i]].end_ns, ends[i]};
     qsort(refs, (size_t)nends, sizeof(*refs), cmp_end);
@@ -714,6 +724,10 @@ static int load_tree(struct loader *L, const struct run_meta *rm, struct proc_ro
         if (cell_start < 0)
             cell_start = t - t % cell;
         FLUSH_UNTIL(t);
+        while (next_start < np && p[starts[next_start]].start_ns <= t) {
+            pidmap_set(&pm, p[starts[next_start]].pid, starts[next_start]);
+            next_start++;
+        }
         int k = pidmap_get(&pm, pid);
         if (k < 0 || p[k].removed)
             continue;
@@ -756,6 +770,7 @@ static int load_tree(struct loader *L, const struct run_meta *rm, struct proc_ro
 #undef FLUSH_UNTIL
 out:
     free(ends);
+    free(starts);
     free(pm.pid);
     free(pm.idx);
     return ret;

@@ -518,37 +518,6 @@ int cmd_record(int argc, char **argv)
         pm_err("kill attribution off: %s (exits and signals are still recorded, senders are not)",
                ri.attribution);
     pm_run_uid(ri.uid, ri.started_at);
-    int64_t run_id = pm_store_run_begin(st, &ri);
-    if (run_id < 0) {
-        pm_err("cannot write the run to %s: %s (use --db or PRESSMON_DB to choose another file)", dbpath,
-               pm_store_errmsg(st));
-        goto kill_child;
-    }
-
-    if (child) {
-        /* The root's process row, written before any thread can report on
-         * it; its exec (if the connector sees it) refreshes comm and argv
-         * from the kernel's view. */
-        struct pm_rec r0;
-        memset(&r0, 0, sizeof(r0));
-        r0.type = PM_REC_PROC_START;
-        r0.u.start.pid = child;
-        r0.u.start.ppid = getpid();
-        r0.u.start.start_ns = 0;
-        const char *base = strrchr(path, '/');
-        pm_strlcpy(r0.u.start.comm, base ? base + 1 : path, sizeof(r0.u.start.comm));
-        size_t off = 0;
-        for (int i = 0; i < o.ncmd && off < PM_ARGV_MAX; i++) {
-            size_t l = strlen(o.cmd[i]);
-            if (off + l + 1 > PM_ARGV_MAX)
-                l = PM_ARGV_MAX - off - 1;
-            memcpy(r0.u.start.argv + off, o.cmd[i], l);
-            r0.u.start.argv[off + l] = '\0';
-            off += l + 1;
-        }
-        r0.u.start.argv_len = (uint16_t)off;
-        pm_store_put_proc_start(st, run_id, &r0.u.start);
-    }
 
     /* Live push: its own thread; a failure to start it is said and ignored. */
     struct pm_live *live = NULL;
@@ -562,7 +531,7 @@ int cmd_record(int argc, char **argv)
 
     struct pm_recorder_opts ro = {
         .store = st,
-        .run_id = run_id,
+        .run_id = 0, /* written below, while the command starts */
         .t0 = t0,
         .interval_ns = o.interval,
         .proc_interval_ns = o.proc_interval,
@@ -583,8 +552,6 @@ int cmd_record(int argc, char **argv)
     if (!rec) {
         pm_live_finish(live, NULL);
         pm_err("%s", err);
-        struct pm_run_end re = {.ended_at = pm_wall_ns(), .aborted = 1, .notes = err};
-        pm_store_run_end(st, run_id, &re);
         goto kill_child;
     }
 
@@ -594,6 +561,50 @@ int cmd_record(int argc, char **argv)
         }
         close(go[1]);
         go[1] = -1;
+    }
+
+    /* The run's row is written while the command starts: its commit
+     * (~1 ms: a new WAL's header is synced) is no longer in the command's
+     * way.  Until pm_recorder_set_run the writer thread leaves the store
+     * to this thread, and the threads' records wait in their rings.  The
+     * file was opened for writing above, so what can fail here is rare
+     * (a full disk, a lock held past busy_timeout): the command then runs
+     * unrecorded and its status still comes back. */
+    int64_t run_id = pm_store_run_begin(st, &ri);
+    if (run_id < 0) {
+        char why[700];
+        /* the store's message names the file */
+        snprintf(why, sizeof(why), "cannot write the run: %s", pm_store_errmsg(st));
+        pm_err("%s%s (use --db or PRESSMON_DB to choose another file)", why,
+               child ? "; the command runs unrecorded" : "");
+        pm_recorder_set_run(rec, -1, why);
+    } else {
+        if (child) {
+            /* The root's process row, written before the writer stores
+             * anything the threads report about it; its exec (if the
+             * connector sees it) refreshes comm and argv from the kernel's
+             * view. */
+            struct pm_rec r0;
+            memset(&r0, 0, sizeof(r0));
+            r0.type = PM_REC_PROC_START;
+            r0.u.start.pid = child;
+            r0.u.start.ppid = getpid();
+            r0.u.start.start_ns = 0;
+            const char *base = strrchr(path, '/');
+            pm_strlcpy(r0.u.start.comm, base ? base + 1 : path, sizeof(r0.u.start.comm));
+            size_t off = 0;
+            for (int i = 0; i < o.ncmd && off < PM_ARGV_MAX; i++) {
+                size_t l = strlen(o.cmd[i]);
+                if (off + l + 1 > PM_ARGV_MAX)
+                    l = PM_ARGV_MAX - off - 1;
+                memcpy(r0.u.start.argv + off, o.cmd[i], l);
+                r0.u.start.argv[off + l] = '\0';
+                off += l + 1;
+            }
+            r0.u.start.argv_len = (uint16_t)off;
+            pm_store_put_proc_start(st, run_id, &r0.u.start);
+        }
+        pm_recorder_set_run(rec, run_id, NULL);
     }
 
     /* Wait for the child (or the duration), forwarding signals. */
@@ -673,7 +684,8 @@ int cmd_record(int argc, char **argv)
     if (tree) {
         still = pm_tree_alive(tree);
         snprintf(mechanism, sizeof(mechanism), "%s", pm_tree_mechanism(tree));
-        pm_store_run_set_text(st, run_id, "tree_mechanism", mechanism);
+        if (run_id > 0)
+            pm_store_run_set_text(st, run_id, "tree_mechanism", mechanism);
     }
     char notes[1024] = "";
     if (res.db_failed)
@@ -715,7 +727,7 @@ int cmd_record(int argc, char **argv)
         .self_cpu_ns = cpu,
         .notes = notes,
     };
-    int end_ok = pm_store_run_end(st, run_id, &re) == 0;
+    int end_ok = run_id > 0 && pm_store_run_end(st, run_id, &re) == 0;
     if (live) {
         struct pm_live_end le = {.has_exit = have_status, .exit_code = re.exit_code, .signal = re.signal,
                                  .duration_ns = re.duration_ns, .samples = re.samples,
@@ -761,7 +773,8 @@ int cmd_record(int argc, char **argv)
                      re.core_dumped ? ", core dumped" : "");
         else
             snprintf(what, sizeof(what), "exit %d", exit_status);
-        fprintf(stderr, "pressmon: run %s %s in %s · %lld samples (%lld missed) · own CPU %.2f%%\n", ri.uid,
+        fprintf(stderr, "pressmon: run %s%s %s in %s · %lld samples (%lld missed) · own CPU %.2f%%\n", ri.uid,
+                run_id > 0 ? "" : " (not recorded)",
                 what, pm_fmt_duration(re.duration_ns, dur, sizeof(dur)), (long long)res.samples,
                 (long long)res.missed_ticks, re.duration_ns > 0 ? (double)cpu * 100.0 / (double)re.duration_ns : 0.0);
         if (res.min_mem_available_kb >= 0) {

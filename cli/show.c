@@ -146,18 +146,23 @@ static void spark(const struct series *se, const struct pm_summary *sm, char *bu
 }
 
 /* The heaviest processes of the run: peak RSS and CPU time, from
- * proc_samples (a pid reused within one run is counted as one). */
+ * proc_samples.  Samples are keyed by pid; a pid the kernel handed out
+ * twice within the run (pid_max is 32768 on many systems) is told apart by
+ * time: a sample belongs to the process of its pid that started last
+ * before it. */
 #define TOP_PROCS 5
 static json_t *top_processes(sqlite3 *db, int64_t run_id, int print)
 {
     sqlite3_stmt *s;
     json_t *arr = json_array();
     const char *sql =
-        "SELECT ps.pid, (SELECT comm FROM procs p WHERE p.run_id = ps.run_id AND p.pid = ps.pid"
-        "  ORDER BY p.id DESC LIMIT 1),"
+        "SELECT ps.pid, p.comm,"
         " max(ps.rss_kb), sum(coalesce(ps.cpu_user_us, 0) + coalesce(ps.cpu_system_us, 0)),"
         " max(ps.threads)"
-        " FROM proc_samples ps WHERE ps.run_id = ? GROUP BY ps.pid"
+        " FROM proc_samples ps LEFT JOIN procs p ON p.id ="
+        "  (SELECT q.id FROM procs q WHERE q.run_id = ps.run_id AND q.pid = ps.pid"
+        "   AND coalesce(q.start_ns, 0) <= ps.t_ns ORDER BY coalesce(q.start_ns, 0) DESC, q.id DESC LIMIT 1)"
+        " WHERE ps.run_id = ? GROUP BY coalesce(p.id, -ps.pid)"
         " ORDER BY max(ps.rss_kb) DESC, 4 DESC LIMIT " PM_STR(TOP_PROCS);
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         return arr;

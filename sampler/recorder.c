@@ -295,7 +295,13 @@ static void retry_pending(struct pm_recorder *r, int final)
 static void drain(struct pm_recorder *r, int final)
 {
     struct pm_rec rec;
-    int in_tx = !r->db_failed || final ? pm_store_begin(r->o.store) == 0 : 0;
+    /* Without a run row nothing can be stored (pm_recorder_set_run). */
+    int have_run = r->o.run_id > 0;
+    if (!have_run && !r->db_failed) {
+        r->db_failed = 1;
+        snprintf(r->db_error, sizeof(r->db_error), "the run's row was not written");
+    }
+    int in_tx = have_run && (!r->db_failed || final) ? pm_store_begin(r->o.store) == 0 : 0;
     if (!in_tx && !r->db_failed)
         db_fail(r);
     int ok = in_tx;
@@ -370,6 +376,8 @@ static void *writer_main(void *arg)
         pthread_cond_timedwait(&r->wcond, &r->wlock, &ts);
         if (atomic_load(&r->stop_writer))
             break;
+        if (r->o.run_id == 0)
+            continue; /* the row is being written: the rings hold the records */
         pthread_mutex_unlock(&r->wlock);
         drain(r, 0);
         pthread_mutex_lock(&r->wlock);
@@ -443,6 +451,19 @@ fail:
     pm_killbook_free(r->kb);
     free(r);
     return NULL;
+}
+
+void pm_recorder_set_run(struct pm_recorder *r, int64_t run_id, const char *why)
+{
+    pthread_mutex_lock(&r->wlock);
+    if (run_id > 0) {
+        r->o.run_id = run_id;
+    } else {
+        r->o.run_id = -1;
+        r->db_failed = 1;
+        snprintf(r->db_error, sizeof(r->db_error), "%s", why ? why : "the run's row was not written");
+    }
+    pthread_mutex_unlock(&r->wlock);
 }
 
 struct pm_ring *pm_recorder_main_ring(struct pm_recorder *r)

@@ -25,7 +25,7 @@
 
 struct pm_recorder_opts {
     struct pm_store *store;
-    int64_t run_id;
+    int64_t run_id;            /* 0: the run's row is not written yet (pm_recorder_set_run) */
     int64_t t0;                /* run start, pm_mono_ns clock: first sample at t=0 */
     int64_t interval_ns;       /* system sampling */
     int64_t proc_interval_ns;  /* process tree sampling */
@@ -69,6 +69,13 @@ struct pm_recorder_result {
 };
 
 struct pm_recorder *pm_recorder_start(const struct pm_recorder_opts *o, char *err, size_t errlen);
+
+/* The run's row is written: run_id > 0, and the writer starts storing what
+ * the threads queued since t0; or it could not be (run_id < 0, `why` says
+ * why, and was said): everything is counted as lost.  Until then the
+ * writer touches neither the store nor the rings, so the caller may use
+ * the store (cli/record.c writes the row while the command starts). */
+void pm_recorder_set_run(struct pm_recorder *r, int64_t run_id, const char *why);
 
 /* The ring the main thread pushes into (process starts and reaped exits). */
 struct pm_ring *pm_recorder_main_ring(struct pm_recorder *r);

@@ -53,7 +53,7 @@
 #include "sampler/exitinfo.h"
 #include "sampler/macos_log.h"
 #include "sampler/platform.h"
-#include "sampler/pidmap.h"
+#include "sampler/members.h"
 #include "sampler/prochist.h"
 
 extern char **environ;
@@ -67,15 +67,10 @@ extern char **environ;
 #define PM_PROC_PIDEXITREASONBASICINFO 25
 #define LOG_IDENT 0x7fffff01 /* kqueue ident for the log pipe is its fd; this tags the log pid */
 
-enum { SLOT_FREE = 0, SLOT_NEW, SLOT_LIVE, SLOT_DEAD };
-
+/* Per slot of the member table (sampler/members.h). */
 struct member {
-    _Atomic int state;
-    pid_t pid;
-    pid_t ppid;
-    char comm[PM_COMM_MAX]; /* event thread: for log lines without a pid */
-    /* sampler-private */
-    struct pm_proc_hist hist;
+    char comm[PM_COMM_MAX];   /* event thread (the adder): for log lines without a pid */
+    struct pm_proc_hist hist; /* sampler-private */
 };
 
 struct pm_tree {
@@ -86,9 +81,8 @@ struct pm_tree {
     _Atomic int alive;       /* members not yet known dead, the root included */
     _Atomic int root_alive;
     _Atomic uint64_t lost;
-    struct member *slots;
-    _Atomic int used;        /* slots [0, used) have ever held a member: the sweep's bound */
-    struct pm_pidmap map;    /* event-thread private: pid -> slot */
+    struct pm_members mem;   /* who is a member; the event thread adds and retires */
+    struct member *slots;    /* per slot of mem */
     pid_t *pids;             /* sweep buffer */
     char *argbuf;            /* KERN_PROCARGS2 buffer */
     int64_t last_sweep;
@@ -100,46 +94,29 @@ struct pm_tree {
     struct pm_ring *cur_out; /* ring of the current pm_tree_events call */
 };
 
-/* ---- member table (same protocol as the Linux tree) ------------------- */
+/* ---- member table ------------------------------------------------------- */
 
 static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid)
 {
-    if (pm_pidmap_find(&t->map, pid) >= 0)
+    int fresh;
+    int i = pm_members_claim(&t->mem, pid, ppid, 0, &fresh);
+    if (i < 0) {
+        if (i == -2)
+            atomic_fetch_add(&t->lost, 1); /* table full: not followed */
         return -1;
-    for (int i = 0; i < MAX_MEMBERS; i++) {
-        struct member *m = &t->slots[i];
-        if (atomic_load_explicit(&m->state, memory_order_acquire) != SLOT_FREE)
-            continue;
-        m->pid = pid;
-        m->ppid = ppid;
-        m->comm[0] = '\0';
-        proc_name(pid, m->comm, sizeof(m->comm));
-        pm_pidmap_put(&t->map, pid, i);
-        /* Free slots are reused lowest first, so the sampler's sweep stops
-         * at the highest slot ever used, not at MAX_MEMBERS (a sweep of
-         * all 8192 slots read ~1 MB, cold, 25 times a second). */
-        if (i >= atomic_load_explicit(&t->used, memory_order_relaxed))
-            atomic_store_explicit(&t->used, i + 1, memory_order_release);
-        atomic_fetch_add(&t->alive, 1);
-        atomic_store_explicit(&m->state, SLOT_NEW, memory_order_release);
-        return i;
     }
-    atomic_fetch_add(&t->lost, 1);
-    return -1;
+    struct member *m = &t->slots[i];
+    m->comm[0] = '\0';
+    proc_name(pid, m->comm, sizeof(m->comm));
+    atomic_fetch_add(&t->alive, 1);
+    pm_members_publish(&t->mem, i);
+    return i;
 }
 
 static void kill_member(struct pm_tree *t, int slot)
 {
-    struct member *m = &t->slots[slot];
-    pm_pidmap_del(&t->map, m->pid);
-    for (;;) {
-        int s = atomic_load_explicit(&m->state, memory_order_acquire);
-        if (s != SLOT_NEW && s != SLOT_LIVE)
-            return;
-        if (atomic_compare_exchange_weak(&m->state, &s, SLOT_DEAD))
-            break;
-    }
-    atomic_fetch_sub(&t->alive, 1);
+    if (pm_members_retire(&t->mem, slot))
+        atomic_fetch_sub(&t->alive, 1);
 }
 
 /* ---- records ------------------------------------------------------------ */
@@ -281,7 +258,7 @@ static void adopt_children(struct pm_tree *t, struct pm_ring *out, pid_t parent)
     /* proc_listchildpids returns a count of pids (unlike proc_listpids,
      * which returns bytes). */
     for (int i = 0; i < n && i < MAX_PIDS; i++)
-        if (t->pids[i] > 0 && pm_pidmap_find(&t->map, t->pids[i]) < 0)
+        if (t->pids[i] > 0 && pm_members_find(&t->mem, t->pids[i]) < 0)
             adopt(t, out, t->pids[i], parent);
 }
 
@@ -296,12 +273,12 @@ static void sweep(struct pm_tree *t, struct pm_ring *out)
         int added = 0;
         for (int i = 0; i < n; i++) {
             pid_t pid = t->pids[i];
-            if (pid <= 0 || pm_pidmap_find(&t->map, pid) >= 0)
+            if (pid <= 0 || pm_members_find(&t->mem, pid) >= 0)
                 continue;
             struct proc_bsdshortinfo si;
             if (proc_pidinfo(pid, PROC_PIDT_SHORTBSDINFO, 0, &si, sizeof(si)) != (int)sizeof(si))
                 continue;
-            if (pm_pidmap_find(&t->map, (pid_t)si.pbsi_ppid) >= 0) {
+            if (pm_members_find(&t->mem, (pid_t)si.pbsi_ppid) >= 0) {
                 adopt(t, out, pid, (pid_t)si.pbsi_ppid);
                 added++;
             }
@@ -362,10 +339,10 @@ static int member_by_comm(struct pm_tree *t, const char *comm)
 {
     if (!comm[0])
         return 0;
-    for (int i = 0; i < MAX_MEMBERS; i++) {
+    int used = pm_members_used(&t->mem);
+    for (int i = 0; i < used; i++) {
         struct member *m = &t->slots[i];
-        int s = atomic_load_explicit(&m->state, memory_order_acquire);
-        if ((s == SLOT_NEW || s == SLOT_LIVE || s == SLOT_DEAD) && !strncmp(m->comm, comm, sizeof(m->comm) - 1))
+        if (pm_members_state(&t->mem, i) != PM_SLOT_FREE && !strncmp(m->comm, comm, sizeof(m->comm) - 1))
             return 1;
     }
     return 0;
@@ -380,7 +357,7 @@ static void on_log_line(const char *line, size_t len, void *arg)
     /* The victim must be ours: by pid, or by name when the line has none.
      * (A dead member's pid has left the hash, but a kill line for it
      * arrives around its exit: the DEAD slot still matches by name.) */
-    int ours = ev.pid ? (pm_pidmap_find(&t->map, ev.pid) >= 0 || member_by_comm(t, ev.comm)) : member_by_comm(t, ev.comm);
+    int ours = ev.pid ? (pm_members_find(&t->mem, ev.pid) >= 0 || member_by_comm(t, ev.comm)) : member_by_comm(t, ev.comm);
     if (!ours)
         return;
     int64_t t_ns = rel_now(t);
@@ -461,7 +438,7 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     t->log_fd = -1;
     t->log_pid = -1;
     t->slots = calloc(MAX_MEMBERS, sizeof(*t->slots));
-    int map_ok = pm_pidmap_init(&t->map, 2 * MAX_MEMBERS) == 0;
+    int map_ok = pm_members_init(&t->mem, MAX_MEMBERS) == 0;
     t->pids = malloc(MAX_PIDS * sizeof(*t->pids));
     t->argbuf = malloc(ARGBUF);
     if (!t->slots || !map_ok || !t->pids || !t->argbuf) {
@@ -505,12 +482,12 @@ static void on_proc_event(struct pm_tree *t, struct pm_ring *out, const struct k
             log_exited(t, out, (uint32_t)ev->data);
         return;
     }
-    int slot = pm_pidmap_find(&t->map, pid);
+    int slot = pm_members_find(&t->mem, pid);
     if (ff & NOTE_FORK)
         adopt_children(t, out, pid);
     if ((ff & NOTE_EXEC) && slot >= 0) {
         proc_name(pid, t->slots[slot].comm, sizeof(t->slots[slot].comm));
-        push_start(t, out, pid, t->slots[slot].ppid, 1);
+        push_start(t, out, pid, t->mem.slot[slot].ppid, 1);
         push_event(out, rel_now(t), PM_EV_EXEC, pid, 0, 0, NULL, t->slots[slot].comm);
     }
     if (ff & NOTE_EXIT) {
@@ -570,7 +547,7 @@ static char state_char(uint32_t status)
     return status < sizeof(map) ? map[status] : '?';
 }
 
-static void sample_member(struct member *m, int64_t t_ns, struct pm_ring *out)
+static void sample_member(struct member *m, pid_t pid, int64_t t_ns, struct pm_ring *out)
 {
     struct proc_taskinfo ti;
     struct proc_bsdshortinfo si;
@@ -579,43 +556,42 @@ static void sample_member(struct member *m, int64_t t_ns, struct pm_ring *out)
     uint64_t present = 0;
     char st = '?';
 #define PUT(id, val) (cur[PM_M_##id] = (val), present |= UINT64_C(1) << PM_M_##id)
-    if (proc_pidinfo(m->pid, PROC_PIDTASKINFO, 0, &ti, sizeof(ti)) == (int)sizeof(ti)) {
+    if (proc_pidinfo(pid, PROC_PIDTASKINFO, 0, &ti, sizeof(ti)) == (int)sizeof(ti)) {
         PUT(P_CPU_USER, pm_mach_to_ns(ti.pti_total_user) / 1000);
         PUT(P_CPU_SYSTEM, pm_mach_to_ns(ti.pti_total_system) / 1000);
         PUT(P_THREADS, ti.pti_threadnum);
         PUT(P_MAJFLT, ti.pti_pageins);
         PUT(P_MINFLT, ti.pti_faults > ti.pti_pageins ? ti.pti_faults - ti.pti_pageins : 0);
     }
-    if (proc_pid_rusage(m->pid, RUSAGE_INFO_V2, (rusage_info_t *)&ru) == 0) {
+    if (proc_pid_rusage(pid, RUSAGE_INFO_V2, (rusage_info_t *)&ru) == 0) {
         PUT(P_RSS, (int64_t)(ru.ri_phys_footprint / 1024));
         PUT(P_READ, (int64_t)(ru.ri_diskio_bytesread / 1024));
         PUT(P_WRITE, (int64_t)(ru.ri_diskio_byteswritten / 1024));
     }
-    if (proc_pidinfo(m->pid, PROC_PIDT_SHORTBSDINFO, 0, &si, sizeof(si)) == (int)sizeof(si))
+    if (proc_pidinfo(pid, PROC_PIDT_SHORTBSDINFO, 0, &si, sizeof(si)) == (int)sizeof(si))
         st = state_char(si.pbsi_status);
 #undef PUT
     if (!present)
         return; /* gone: NOTE_EXIT reports it */
-    pm_proc_hist_push(&m->hist, t_ns, m->pid, st, cur, present, out);
+    pm_proc_hist_push(&m->hist, t_ns, pid, st, cur, present, out);
 }
 
 void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
 {
-    int used = atomic_load_explicit(&t->used, memory_order_acquire);
+    int used = pm_members_used(&t->mem);
     for (int i = 0; i < used; i++) {
         struct member *m = &t->slots[i];
-        int s = atomic_load_explicit(&m->state, memory_order_acquire);
-        if (s == SLOT_FREE)
+        int s = pm_members_state(&t->mem, i);
+        if (s == PM_SLOT_FREE)
             continue;
-        if (s == SLOT_NEW) {
+        if (s == PM_SLOT_NEW) {
             pm_proc_hist_reset(&m->hist);
-            if (atomic_compare_exchange_strong(&m->state, &s, SLOT_LIVE))
-                s = SLOT_LIVE;
+            s = pm_members_promote(&t->mem, i);
         }
-        if (s == SLOT_LIVE)
-            sample_member(m, t_ns, out);
-        if (atomic_load_explicit(&m->state, memory_order_acquire) == SLOT_DEAD)
-            atomic_store_explicit(&m->state, SLOT_FREE, memory_order_release);
+        if (s == PM_SLOT_LIVE)
+            sample_member(m, t->mem.slot[i].pid, t_ns, out);
+        if (pm_members_state(&t->mem, i) == PM_SLOT_DEAD)
+            pm_members_release(&t->mem, i);
     }
 }
 
@@ -661,7 +637,7 @@ void pm_tree_close(struct pm_tree *t)
         close(t->kq);
     free(t->split);
     free(t->slots);
-    pm_pidmap_free(&t->map);
+    pm_members_free(&t->mem);
     free(t->pids);
     free(t->argbuf);
     free(t);

@@ -15,18 +15,17 @@
  *     two scans are missed; exits have no status unless pressmon reaps them
  *     (it is the child subreaper, so orphans come to it).
  *
- * The member table is shared by two threads without locks: one *adder*
- * (the event thread in connector mode, the sampler in scan mode) moves a
- * slot FREE -> NEW and NEW/LIVE -> DEAD; the sampler moves NEW -> LIVE (it
- * opens the /proc/PID fds) and DEAD -> FREE (it closes them).  Every
- * transition is a compare-and-swap on the slot's state.  A kept /proc/PID
- * directory fd fails with ESRCH once its process is reaped, so a reused
- * pid is never mistaken for the old process.
+ * The member table (sampler/members.h) is shared by two threads without
+ * locks: the *adder* (the event thread in connector mode, the sampler in
+ * scan mode) adds and retires members; the sampler opens a member's
+ * /proc/PID fds when it first sees it and closes them when it is retired.
+ * A kept /proc/PID directory fd fails with ESRCH once its process is
+ * reaped, so a reused pid is never mistaken for the old process.
  *
  * Nothing here allocates after pm_tree_open.
  */
 #include "../platform.h"
-#include "../pidmap.h"
+#include "../members.h"
 #include "../prochist.h"
 
 #include <dirent.h>
@@ -66,14 +65,8 @@ extern char **environ;
 #define FDS_PER_MEMBER 5 /* the /proc/PID directory, stat, io, schedstat, statm */
 #define DENTS_BUF (64 * 1024)
 
-enum { SLOT_FREE = 0, SLOT_NEW, SLOT_LIVE, SLOT_DEAD };
-
+/* What the sampler keeps per member slot, beside the shared table. */
 struct member {
-    _Atomic int state;
-    pid_t pid;          /* written by the adder before publishing NEW */
-    pid_t ppid;
-    int64_t start_ns;
-    /* sampler-private */
     int dir_fd, stat_fd, io_fd, sched_fd, statm_fd;
     int pidfd;          /* scan mode: the exit status after the parent reaps it */
     struct pm_proc_hist hist;
@@ -93,9 +86,8 @@ struct pm_tree {
     int64_t confirm_deadline;
     char mechanism[160];
     _Atomic uint64_t lost;     /* connector overruns */
-    struct member *slots;
-    _Atomic int used;        /* slots [0, used) have ever held a member: the sweep's bound */
-    struct pm_pidmap map;      /* adder-private: pid -> slot */
+    struct pm_members mem;     /* who is a member (members.h) */
+    struct member *slots;      /* the sampler's data per slot of mem */
     int proc_fd;               /* /proc, for the scan */
     char *dents;
     char *buf;                 /* sampler-thread read buffer */
@@ -145,44 +137,24 @@ static void fill_identity(pid_t pid, struct pm_proc_start_rec *r, char *buf, siz
     r->argv_len = n > 0 ? (uint16_t)pm_parse_cmdline(buf, (size_t)n, r->argv, sizeof(r->argv)) : 0;
 }
 
-/* Adder: add pid as a member (FREE -> NEW).  Returns the slot or -1. */
-static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid, int64_t start_ns)
+/* Adder: add pid as a member.  pidfd (scan mode, or -1) is kept for its
+ * exit status.  Returns the slot, or -1 if pid is a member already or the
+ * table is full (then pidfd is closed). */
+static int add_member(struct pm_tree *t, pid_t pid, pid_t ppid, int64_t start_ns, int pidfd)
 {
-    if (pm_pidmap_find(&t->map, pid) >= 0)
+    int fresh;
+    int i = pm_members_claim(&t->mem, pid, ppid, start_ns, &fresh);
+    if (i < 0) {
+        if (pidfd >= 0)
+            close(pidfd);
         return -1;
-    for (int i = 0; i < MAX_MEMBERS; i++) {
-        struct member *m = &t->slots[i];
-        if (atomic_load_explicit(&m->state, memory_order_acquire) != SLOT_FREE)
-            continue;
-        m->pid = pid;
-        m->ppid = ppid;
-        m->start_ns = start_ns;
-        pm_pidmap_put(&t->map, pid, i);
-        /* Free slots are reused lowest first, so the sampler's sweep stops
-         * at the highest slot ever used, not at MAX_MEMBERS (a sweep of
-         * all 8192 slots read ~1 MB, cold, 25 times a second). */
-        if (i >= atomic_load_explicit(&t->used, memory_order_relaxed)) {
-            m->dir_fd = m->stat_fd = m->io_fd = m->sched_fd = m->statm_fd = m->pidfd = -1;
-            atomic_store_explicit(&t->used, i + 1, memory_order_release);
-        }
-        atomic_store_explicit(&m->state, SLOT_NEW, memory_order_release);
-        return i;
     }
-    return -1; /* table full: the process is not followed (counted as lost) */
-}
-
-/* Adder: pid is dead (NEW/LIVE -> DEAD). */
-static void kill_member(struct pm_tree *t, int slot)
-{
-    struct member *m = &t->slots[slot];
-    pm_pidmap_del(&t->map, m->pid);
-    for (;;) {
-        int s = atomic_load_explicit(&m->state, memory_order_acquire);
-        if (s != SLOT_NEW && s != SLOT_LIVE)
-            return;
-        if (atomic_compare_exchange_weak(&m->state, &s, SLOT_DEAD))
-            break;
-    }
+    struct member *m = &t->slots[i];
+    if (fresh) /* the slots' pages stay untouched until a run needs them */
+        m->dir_fd = m->stat_fd = m->io_fd = m->sched_fd = m->statm_fd = m->pidfd = -1;
+    m->pidfd = pidfd;
+    pm_members_publish(&t->mem, i);
+    return i;
 }
 
 /* ---- pidfd exit status (scan mode) ----------------------------------------
@@ -347,9 +319,9 @@ static void cn_event(struct pm_tree *t, const struct proc_event *ev, struct pm_r
         /* New threads also come as forks: only new processes matter. */
         if (child != ev->event_data.fork.child_tgid)
             return;
-        if (pm_pidmap_find(&t->map, parent) < 0)
+        if (pm_members_find(&t->mem, parent) < 0)
             return;
-        if (add_member(t, child, parent, t_ns) < 0) {
+        if (add_member(t, child, parent, t_ns, -1) < 0) {
             atomic_fetch_add(&t->lost, 1);
             return;
         }
@@ -360,7 +332,7 @@ static void cn_event(struct pm_tree *t, const struct proc_event *ev, struct pm_r
         pid_t pid = ev->event_data.exec.process_tgid;
         if (pid == t->root)
             t->root_exec_seen = 1;
-        if (pm_pidmap_find(&t->map, pid) < 0)
+        if (pm_members_find(&t->mem, pid) < 0)
             return;
         push_start(t, out, t_ns, pid, 0, INT64_MIN, 1, t->ebuf, 65536);
         break;
@@ -374,11 +346,11 @@ static void cn_event(struct pm_tree *t, const struct proc_event *ev, struct pm_r
             return;
         if (pid == t->root)
             t->root_exec_seen = 1;
-        int slot = pm_pidmap_find(&t->map, pid);
+        int slot = pm_members_find(&t->mem, pid);
         if (slot < 0)
             return;
         push_exit(out, t_ns, pid, PM_STATUS_PROCCONN, (int)ev->event_data.exit.exit_code);
-        kill_member(t, slot);
+        pm_members_retire(&t->mem, slot);
         break;
     }
     default:
@@ -445,19 +417,17 @@ static void scan_proc(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
             if (d->d_name[0] < '1' || d->d_name[0] > '9')
                 continue;
             pid_t pid = (pid_t)atoi(d->d_name);
-            if (pm_pidmap_find(&t->map, pid) >= 0)
+            if (pm_members_find(&t->mem, pid) >= 0)
                 continue;
             ssize_t len = read_proc_file(pid, "stat", t->buf, 4096);
             struct pm_pid_stat ps;
             if (len <= 0 || pm_parse_pid_stat(t->buf, (size_t)len, &ps) != 0)
                 continue;
-            if (pm_pidmap_find(&t->map, (pid_t)ps.ppid) < 0)
+            if (pm_members_find(&t->mem, (pid_t)ps.ppid) < 0)
                 continue;
             int64_t start = ps.starttime * t->ns_per_tick - t->boot_minus_mono - t->run_start;
-            int slot = add_member(t, pid, (pid_t)ps.ppid, start);
+            int slot = add_member(t, pid, (pid_t)ps.ppid, start, t->pidfd_exit ? pidfd_open_pid(pid) : -1);
             if (slot >= 0) {
-                if (t->pidfd_exit)
-                    t->slots[slot].pidfd = pidfd_open_pid(pid);
                 push_start(t, out, t_ns, pid, (pid_t)ps.ppid, start, 0, t->buf, 65536);
             }
         }
@@ -554,7 +524,7 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
     if (!t)
         goto oom;
     t->slots = calloc(MAX_MEMBERS, sizeof(*t->slots));
-    int map_ok = pm_pidmap_init(&t->map, 2 * MAX_MEMBERS) == 0;
+    int map_ok = pm_members_init(&t->mem, MAX_MEMBERS) == 0;
     t->dents = malloc(DENTS_BUF);
     t->buf = malloc(65536);
     t->ebuf = malloc(65536);
@@ -620,7 +590,7 @@ struct pm_tree *pm_tree_open(pid_t root, const struct pm_tree_opts *o, char *mec
         char pwhy[200];
         t->psi = pm_psi_trig_open(penv && *penv ? penv : PM_PSI_TRIGGER_DEFAULT, pwhy, sizeof(pwhy));
     }
-    add_member(t, root, getpid(), 0);
+    add_member(t, root, getpid(), 0, -1);
     return t;
 oom:
     snprintf(err, errlen, "out of memory");
@@ -725,10 +695,10 @@ const char *pm_tree_attribution(struct pm_tree *t)
 }
 
 /* Sampler thread: open the fds of a NEW member.  Returns 0 if it is LIVE. */
-static int open_member(struct pm_tree *t, struct member *m)
+static int open_member(struct pm_tree *t, struct member *m, pid_t pid)
 {
     char path[64];
-    snprintf(path, sizeof(path), "/proc/%d", (int)m->pid);
+    snprintf(path, sizeof(path), "/proc/%d", (int)pid);
     m->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (m->dir_fd < 0)
         return -1;
@@ -791,7 +761,7 @@ static int64_t member_rss_kb(struct pm_tree *t, struct member *m)
  * resident size cost ~2 + 1 us against ~6 us for stat and io, and a tree
  * is mostly processes waiting for a child or a pipe (prochist.h says why
  * nothing else can have moved). */
-static int sample_member(struct pm_tree *t, struct member *m, int64_t t_ns, struct pm_ring *out)
+static int sample_member(struct pm_tree *t, struct member *m, pid_t pid, int64_t t_ns, struct pm_ring *out)
 {
     int64_t run_ns = 0;
     ssize_t n = pread_member(m->sched_fd, t->buf, 256);
@@ -803,7 +773,7 @@ static int sample_member(struct pm_tree *t, struct member *m, int64_t t_ns, stru
     if (rss_kb == -2)
         return -1;
     if (pm_proc_hist_idle(&m->hist, t_ns, run_ns)) {
-        pm_proc_hist_push_idle(&m->hist, t_ns, m->pid, rss_kb, out);
+        pm_proc_hist_push_idle(&m->hist, t_ns, pid, rss_kb, out);
         return 0;
     }
     n = pread(m->stat_fd, t->buf, 4096, 0);
@@ -832,19 +802,19 @@ static int sample_member(struct pm_tree *t, struct member *m, int64_t t_ns, stru
 #undef PUT
     /* Only what changed is written: counters as deltas, a row only when any
      * value moved or the state changed (DESIGN §4). */
-    pm_proc_hist_push(&m->hist, t_ns, m->pid, ps.state, cur, present, out);
+    pm_proc_hist_push(&m->hist, t_ns, pid, ps.state, cur, present, out);
     pm_proc_hist_ran(&m->hist, t_ns, run_ns);
     return 0;
 }
 
 /* Scan mode: a member vanished (reaped).  Its pidfd may still know why. */
-static void scan_exit(struct member *m, int64_t t_ns, struct pm_ring *out)
+static void scan_exit(struct member *m, pid_t pid, int64_t t_ns, struct pm_ring *out)
 {
     int ws = pidfd_exit_status(m->pidfd);
     if (ws >= 0)
-        push_exit(out, t_ns, m->pid, PM_STATUS_PIDFD, ws);
+        push_exit(out, t_ns, pid, PM_STATUS_PIDFD, ws);
     else
-        push_exit(out, t_ns, m->pid, PM_STATUS_UNKNOWN, 0);
+        push_exit(out, t_ns, pid, PM_STATUS_UNKNOWN, 0);
 }
 
 void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
@@ -852,35 +822,33 @@ void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
     int scanning = !atomic_load_explicit(&t->use_connector, memory_order_acquire);
     if (scanning)
         scan_proc(t, t_ns, out);
-    int used = atomic_load_explicit(&t->used, memory_order_acquire);
+    int used = pm_members_used(&t->mem);
     for (int i = 0; i < used; i++) {
         struct member *m = &t->slots[i];
-        int s = atomic_load_explicit(&m->state, memory_order_acquire);
-        if (s == SLOT_FREE)
+        int s = pm_members_state(&t->mem, i);
+        if (s == PM_SLOT_FREE)
             continue;
-        if (s == SLOT_NEW) {
-            if (open_member(t, m) != 0) {
+        pid_t pid = t->mem.slot[i].pid;
+        if (s == PM_SLOT_NEW) {
+            if (open_member(t, m, pid) != 0) {
                 /* Gone before we looked.  In scan mode it was never seen
                  * alive long enough: the adder (us) retires it. */
                 if (scanning) {
-                    scan_exit(m, t_ns, out);
-                    kill_member(t, i);
+                    scan_exit(m, pid, t_ns, out);
+                    pm_members_retire(&t->mem, i);
                 }
-                s = atomic_load_explicit(&m->state, memory_order_acquire);
-            } else if (atomic_compare_exchange_strong(&m->state, &s, SLOT_LIVE)) {
-                s = SLOT_LIVE;
+                s = pm_members_state(&t->mem, i);
+            } else {
+                s = pm_members_promote(&t->mem, i);
             }
         }
-        if (s == SLOT_LIVE) {
-            if (sample_member(t, m, t_ns, out) != 0 && scanning) {
-                scan_exit(m, t_ns, out);
-                kill_member(t, i);
-                s = SLOT_DEAD;
-            }
+        if (s == PM_SLOT_LIVE && sample_member(t, m, pid, t_ns, out) != 0 && scanning) {
+            scan_exit(m, pid, t_ns, out);
+            pm_members_retire(&t->mem, i);
         }
-        if (atomic_load_explicit(&m->state, memory_order_acquire) == SLOT_DEAD) {
+        if (pm_members_state(&t->mem, i) == PM_SLOT_DEAD) {
             close_member(m);
-            atomic_store_explicit(&m->state, SLOT_FREE, memory_order_release);
+            pm_members_release(&t->mem, i);
         }
     }
 }
@@ -898,10 +866,11 @@ int pm_tree_alive(struct pm_tree *t)
 {
     /* Called after the sampler and event threads stopped: count members
      * that really still run (the reaped root and zombies do not). */
-    int n = 0, used = atomic_load(&t->used);
+    int n = 0, used = pm_members_used(&t->mem);
     for (int i = 0; i < used; i++) {
-        int s = atomic_load(&t->slots[i].state);
-        if ((s == SLOT_NEW || s == SLOT_LIVE) && t->slots[i].pid != t->root && pm_pid_alive(t->slots[i].pid))
+        int s = pm_members_state(&t->mem, i);
+        pid_t pid = t->mem.slot[i].pid;
+        if ((s == PM_SLOT_NEW || s == PM_SLOT_LIVE) && pid != t->root && pm_pid_alive(pid))
             n++;
     }
     return n;
@@ -1001,13 +970,13 @@ void pm_tree_close(struct pm_tree *t)
     pm_kmsg_close(t->kmsg);
     pm_cgoom_close(t->cgoom);
     teardown_detached(kdir, park, pm_psi_trig_release(t->psi));
-    if (t->slots)
-        for (int i = 0; i < atomic_load(&t->used); i++)
+    if (t->slots && t->mem.slot)
+        for (int i = 0; i < pm_members_used(&t->mem); i++)
             close_member(&t->slots[i]);
     if (t->proc_fd > 0)
         close(t->proc_fd);
     free(t->slots);
-    pm_pidmap_free(&t->map);
+    pm_members_free(&t->mem);
     free(t->dents);
     free(t->buf);
     free(t->ebuf);

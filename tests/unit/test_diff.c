@@ -200,25 +200,63 @@ static void test_groups_planted(void **state)
     free(pa);
 }
 
-static void put_proc(struct pm_store *st, int64_t run, pid_t pid, const char *comm, const char *arg,
-                     int64_t rss_kb, int sig)
+/* A process that lives from t0 + 1 ms to t0 + 250 ms, with five samples. */
+static void put_proc_at(struct pm_store *st, int64_t run, int64_t t0, pid_t pid, const char *comm, const char *arg,
+                        int64_t rss_kb, int sig)
 {
-    struct pm_proc_start_rec s = {.t_ns = 1000000, .pid = pid, .ppid = 1, .start_ns = 1000000};
+    struct pm_proc_start_rec s = {.t_ns = t0 + 1000000, .pid = pid, .ppid = 1, .start_ns = t0 + 1000000};
     pm_strlcpy(s.comm, comm, sizeof s.comm);
     int n = snprintf(s.argv, sizeof s.argv, "%s", comm);
     n += 1 + snprintf(s.argv + n + 1, sizeof s.argv - (size_t)n - 1, "%s", arg);
     s.argv_len = (uint16_t)(n + 1);
     assert_int_equal(pm_store_put_proc_start(st, run, &s), 0);
     for (int k = 1; k <= 5; k++) {
-        struct pm_proc_sample_rec ps = {.t_ns = k * 40000000, .pid = pid, .state = 'R'};
+        struct pm_proc_sample_rec ps = {.t_ns = t0 + k * 40000000, .pid = pid, .state = 'R'};
         ps.v[PM_M_P_RSS] = rss_kb * k / 5;
         ps.v[PM_M_P_CPU_USER] = 10000;
         ps.present = (UINT64_C(1) << PM_M_P_RSS) | (UINT64_C(1) << PM_M_P_CPU_USER);
         assert_int_equal(pm_store_put_proc_sample(st, run, &ps), 0);
     }
-    struct pm_proc_exit_rec e = {.t_ns = 250000000, .pid = pid, .status_src = PM_STATUS_WAIT, .signal = sig};
+    struct pm_proc_exit_rec e = {.t_ns = t0 + 250000000, .pid = pid, .status_src = PM_STATUS_WAIT, .signal = sig};
     int changed;
     assert_int_equal(pm_store_put_proc_exit(st, run, &e, &changed), 0);
+}
+
+static void put_proc(struct pm_store *st, int64_t run, pid_t pid, const char *comm, const char *arg,
+                     int64_t rss_kb, int sig)
+{
+    put_proc_at(st, run, 0, pid, comm, arg, rss_kb, sig);
+}
+
+/* A pid the kernel hands out twice in one run names two processes: each
+ * keeps its own samples (they are told apart by time). */
+static void test_pid_reused(void **state)
+{
+    struct fx *f = *state;
+    struct plant p = {.nsamples = 50, .sample_noise = 0.01, .target = -1, .factor = 1, .trivial = -1};
+    int64_t a = plant_run(f->st, "ra", 1, &p), b = plant_run(f->st, "rb", 0, &p);
+    assert_int_equal(pm_store_begin(f->st), 0);
+    put_proc_at(f->st, a, 0, 100, "hog", "x", 900000, 9);
+    put_proc_at(f->st, a, 300000000, 100, "sleep", "1", 500, 0);
+    put_proc_at(f->st, b, 0, 200, "sleep", "1", 500, 0);
+    assert_int_equal(pm_store_commit(f->st), 0);
+    struct pm_diff d;
+    char err[256];
+    assert_int_equal(pm_diff_compute(pm_store_db(f->st), &a, 1, &b, 1, &d, err, sizeof err), 0);
+    const struct pm_diff_proc *hog = NULL, *slp = NULL;
+    for (int i = 0; i < d.nprocs; i++) {
+        if (!strcmp(d.procs[i].key, "hog x"))
+            hog = &d.procs[i];
+        if (!strcmp(d.procs[i].key, "sleep N"))
+            slp = &d.procs[i];
+    }
+    assert_non_null(hog);
+    assert_non_null(slp);
+    assert_true(fabs(hog->peak_rss_a - 900000 * 1024.0) < 1);
+    assert_true(fabs(slp->peak_rss_a - 500 * 1024.0) < 1);
+    assert_true(fabs(hog->cpu_a - 0.05) < 1e-9); /* 5 x 10 ms each */
+    assert_true(fabs(slp->cpu_a - 0.05) < 1e-9);
+    pm_diff_free(&d);
 }
 
 static void test_process_matching(void **state)
@@ -344,6 +382,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_runs_planted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups_planted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_process_matching, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pid_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_same_result, setup, teardown),
         cmocka_unit_test(test_proc_key),
     };
