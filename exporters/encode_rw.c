@@ -27,7 +27,7 @@
  * libprotobuf-c 1.4 packs for the same message, which pressmon sent before
  * (tests/unit/test_encode.c compares the two): fields in field-number
  * order, and proto3 fields at their default left out, as its descriptor
- * says for these fields (LABEL_NONE: no presence) and protobuf_c_pack does
+ * says (LABEL_NONE: no presence) and protobuf_c_message_pack does
  * -- an empty name or value, a timestamp of 0, and a value that compares
  * equal to 0, which includes -0.0 (a receiver reads it as 0).  NaN and the
  * infinities are written, bits as they are.
