@@ -20,3 +20,18 @@ expect_contains() { case "$1" in *"$2"*) ;; *) fail "$3: '$2' not in: $1" ;; esa
 # run pressmon, capturing status in RC, stderr in ERR
 pm() { ERR=$("$PRESSMON" "$@" 2>&1 >"$T/out"); RC=$?; OUT=$(cat "$T/out"); }
 command -v sqlite3 >/dev/null || fail "sqlite3 CLI missing (make deps)"
+# recorded_without ENV LIB URL: `record --push URL` with ENV naming a missing
+# file, so LIB (a library only pushing loads) cannot load: live push is off,
+# the run is recorded all the same and the child's status comes back.
+recorded_without() {
+    export "$1=$T/absent.so"
+    _before=$(q "select count(*) from runs")
+    pm record -q -l "no-$2" --push "$3" -- sh -c 'exit 3'
+    expect_eq "$RC" 3 "record --push without $2 returns the child's status"
+    expect_contains "$ERR" "live push is off: cannot load $2" "record says live push is off"
+    expect_contains "$ERR" "the run is recorded" "record says the run is kept"
+    expect_eq "$(q "select count(*) from runs")" $((_before + 1)) "the run is stored"
+    expect_eq "$(q "select state || ' ' || exit_code || ' ' || (samples > 0) from runs where label = 'no-$2'")" \
+        "done 3 1" "the run is complete"
+    unset "$1"
+}

@@ -70,16 +70,7 @@ expect_eq "$RC" 1 "push with libz as libcurl"
 expect_contains "$ERR" "libz.so.1 is not a usable libcurl: it has no curl_global_init" "not libcurl"
 
 # record --push without libcurl: recorded all the same, the child's status returned.
-export PRESSMON_LIBCURL="$T/absent.so"
-runs_before=$(q "select count(*) from runs")
-pm record -q -l nocurl --push "$CLOSED" -- sh -c 'exit 3'
-expect_eq "$RC" 3 "record --push without libcurl returns the child's status"
-expect_contains "$ERR" "live push is off: cannot load libcurl" "record says live push is off"
-expect_contains "$ERR" "the run is recorded" "record says the run is kept"
-expect_eq "$(q "select count(*) from runs")" $((runs_before + 1)) "the run is stored"
-expect_eq "$(q "select state || ' ' || exit_code || ' ' || (samples > 0) from runs where label = 'nocurl'")" \
-    "done 3 1" "the run is complete"
-unset PRESSMON_LIBCURL
+recorded_without PRESSMON_LIBCURL libcurl "$CLOSED"
 
 # The default library missing, for real: as root, libcurl.so.4 is covered by
 # /dev/null in a private mount namespace (nothing outside it changes).

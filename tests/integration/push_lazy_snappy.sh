@@ -111,16 +111,7 @@ expect_contains "$ERR" "libz.so.1 is not a usable libsnappy: it has no snappy_co
     "not libsnappy"
 
 # record --push without libsnappy: recorded all the same, the child's status returned.
-export PRESSMON_LIBSNAPPY="$T/absent.so"
-runs_before=$(q "select count(*) from runs")
-pm record -q -l nosnappy --push "$CLOSED" -- sh -c 'exit 3'
-expect_eq "$RC" 3 "record --push without libsnappy returns the child's status"
-expect_contains "$ERR" "live push is off: cannot load libsnappy" "record says live push is off"
-expect_contains "$ERR" "the run is recorded" "record says the run is kept"
-expect_eq "$(q "select count(*) from runs")" $((runs_before + 1)) "the run is stored"
-expect_eq "$(q "select state || ' ' || exit_code || ' ' || (samples > 0) from runs where label = 'nosnappy'")" \
-    "done 3 1" "the run is complete"
-unset PRESSMON_LIBSNAPPY
+recorded_without PRESSMON_LIBSNAPPY libsnappy "$CLOSED"
 
 # The system's libsnappy missing, for real: as root, libsnappy.so.1 is
 # covered by /dev/null in a private mount namespace (nothing outside it
