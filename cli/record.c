@@ -324,6 +324,32 @@ static void child_exec(const char *path, char **argv, int go_fd, int err_fd, con
     _exit(e == ENOENT ? PM_EXIT_NOTFOUND : PM_EXIT_NOEXEC);
 }
 
+/* The root's process row, written before the writer stores anything the
+ * threads report about it; its exec (if the connector sees it) refreshes
+ * comm and argv from the kernel's view. */
+static void put_root_row(struct pm_store *st, int64_t run_id, pid_t child, const char *path, char **argv,
+                         int argc)
+{
+    struct pm_proc_start_rec r;
+    memset(&r, 0, sizeof(r));
+    r.pid = child;
+    r.ppid = getpid();
+    r.start_ns = 0;
+    const char *base = strrchr(path, '/');
+    pm_strlcpy(r.comm, base ? base + 1 : path, sizeof(r.comm));
+    size_t off = 0;
+    for (int i = 0; i < argc && off < PM_ARGV_MAX; i++) {
+        size_t l = strlen(argv[i]);
+        if (off + l + 1 > PM_ARGV_MAX)
+            l = PM_ARGV_MAX - off - 1;
+        memcpy(r.argv + off, argv[i], l);
+        r.argv[off + l] = '\0';
+        off += l + 1;
+    }
+    r.argv_len = (uint16_t)off;
+    pm_store_put_proc_start(st, run_id, &r);
+}
+
 static void status_line(struct pm_recorder *rec, int64_t now_t, int final)
 {
     struct pm_live_status s;
@@ -579,31 +605,8 @@ int cmd_record(int argc, char **argv)
                child ? "; the command runs unrecorded" : "");
         pm_recorder_set_run(rec, -1, why);
     } else {
-        if (child) {
-            /* The root's process row, written before the writer stores
-             * anything the threads report about it; its exec (if the
-             * connector sees it) refreshes comm and argv from the kernel's
-             * view. */
-            struct pm_rec r0;
-            memset(&r0, 0, sizeof(r0));
-            r0.type = PM_REC_PROC_START;
-            r0.u.start.pid = child;
-            r0.u.start.ppid = getpid();
-            r0.u.start.start_ns = 0;
-            const char *base = strrchr(path, '/');
-            pm_strlcpy(r0.u.start.comm, base ? base + 1 : path, sizeof(r0.u.start.comm));
-            size_t off = 0;
-            for (int i = 0; i < o.ncmd && off < PM_ARGV_MAX; i++) {
-                size_t l = strlen(o.cmd[i]);
-                if (off + l + 1 > PM_ARGV_MAX)
-                    l = PM_ARGV_MAX - off - 1;
-                memcpy(r0.u.start.argv + off, o.cmd[i], l);
-                r0.u.start.argv[off + l] = '\0';
-                off += l + 1;
-            }
-            r0.u.start.argv_len = (uint16_t)off;
-            pm_store_put_proc_start(st, run_id, &r0.u.start);
-        }
+        if (child)
+            put_root_row(st, run_id, child, path, o.cmd, o.ncmd);
         pm_recorder_set_run(rec, run_id, NULL);
     }
 
