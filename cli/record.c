@@ -776,10 +776,11 @@ int cmd_record(int argc, char **argv)
                      re.core_dumped ? ", core dumped" : "");
         else
             snprintf(what, sizeof(what), "exit %d", exit_status);
-        fprintf(stderr, "pressmon: run %s%s %s in %s · %lld samples (%lld missed) · own CPU %.2f%%\n", ri.uid,
-                run_id > 0 ? "" : " (not recorded)",
-                what, pm_fmt_duration(re.duration_ns, dur, sizeof(dur)), (long long)res.samples,
-                (long long)res.missed_ticks, re.duration_ns > 0 ? (double)cpu * 100.0 / (double)re.duration_ns : 0.0);
+        char own[32];
+        fprintf(stderr, "pressmon: run %s%s %s in %s · %lld samples (%lld missed) · own CPU %s\n", ri.uid,
+                run_id > 0 ? "" : " (not recorded)", what, pm_fmt_duration(re.duration_ns, dur, sizeof(dur)),
+                (long long)res.samples, (long long)res.missed_ticks,
+                pm_fmt_own_cpu(cpu, re.duration_ns, own, sizeof(own)));
         if (res.min_mem_available_kb >= 0) {
             fprintf(stderr, "pressmon: lowest memory available %s",
                     pm_fmt_bytes((double)res.min_mem_available_kb * 1024, mem, sizeof(mem)));

@@ -335,7 +335,7 @@ int cmd_show(int argc, char **argv)
         free(out);
         json_decref(o);
     } else {
-        char when[32], dur[32], b[32];
+        char when[32], dur[32], b[32], own[32];
         time_t started = (time_t)(sqlite3_column_int64(s, 4) / 1000000000);
         struct tm tm;
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&started, &tm));
@@ -360,12 +360,13 @@ int cmd_show(int argc, char **argv)
         printf("result     %s   state %s   outcome %s\n", exit_txt, col_text(s, 6),
                sqlite3_column_text(s, 10) ? col_text(s, 10) : "-");
         printf("sampling   every %s (processes every %s) · %lld samples · %lld missed ticks · "
-               "lateness p50 %.3f ms p99 %.3f ms max %.3f ms · %lld dropped · own CPU %.2f%%\n",
+               "lateness p50 %.3f ms p99 %.3f ms max %.3f ms · %lld dropped · own CPU %s\n",
                pm_fmt_duration(sqlite3_column_int64(s, 11), dur, sizeof(dur)),
                pm_fmt_duration(sqlite3_column_int64(s, 12), b, sizeof(b)), (long long)sqlite3_column_int64(s, 13),
                (long long)sqlite3_column_int64(s, 14), (double)sqlite3_column_int64(s, 15) / 1e6,
                (double)sqlite3_column_int64(s, 16) / 1e6, (double)sqlite3_column_int64(s, 17) / 1e6,
-               (long long)sqlite3_column_int64(s, 18), self_pct);
+               (long long)sqlite3_column_int64(s, 18),
+               pm_fmt_own_cpu(sqlite3_column_int64(s, 19), dur_ns, own, sizeof(own)));
         printf("sources    %s\n", col_text(s, 20));
         if (*col_text(s, 21))
             printf("processes  %lld (%lld samples) followed by %s · %lld killed by a signal\n",

@@ -24,4 +24,12 @@ pm show NOPE;      expect_eq "$RC" 1 "unknown run"
 expect_contains "$ERR" "NOPE" "names the unknown run"
 pm show last~9;    expect_eq "$RC" 1 "last~9 of 3 runs"
 pm show label:zzz; expect_eq "$RC" 1 "unknown label"
+# Own CPU over a run of a few ms is mostly starting the threads: given as a
+# time (a share would read ~100%); over a longer run as a share of a core.
+pm record -l short -- true
+printf '%s\n' "$ERR" | grep -Eq '· own CPU [0-9]+\.[0-9] ms$' || fail "own CPU of a short run as a time: $ERR"
+pm show label:short
+printf '%s\n' "$OUT" | grep -Eq '^sampling .* own CPU [0-9]+\.[0-9] ms$' || fail "show: own CPU of a short run: $OUT"
+pm record -l long --duration 1100ms
+printf '%s\n' "$ERR" | grep -Eq '· own CPU [0-9]+\.[0-9]{2}%$' || fail "own CPU of a 1.1 s run as a share: $ERR"
 echo ok
