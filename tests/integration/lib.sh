@@ -35,3 +35,14 @@ recorded_without() {
         "done 3 1" "the run is complete"
     unset "$1"
 }
+# traced ARGS...: pressmon under glibc's loader trace (LD_DEBUG=libs), one
+# file per process in $T/ld.PID (kept apart from pressmon's stderr), all of
+# them then in $T/trace; RC, OUT, ERR as pm sets them.
+traced() {
+    rm -f "$T"/ld.*
+    ERR=$(LD_DEBUG=libs LD_DEBUG_OUTPUT="$T/ld" "$PRESSMON" "$@" 2>&1 >"$T/out")
+    RC=$?
+    OUT=$(cat "$T/out")
+    cat "$T"/ld.* >"$T/trace" 2>/dev/null || :
+    grep -q 'calling init: .*libsqlite3' "$T/trace" || fail "no loader trace for pressmon $*"
+}

@@ -34,16 +34,6 @@ done
 
 [ -n "$(LD_DEBUG=libs /bin/true 2>&1)" ] || skip "LD_DEBUG=libs prints nothing here (not glibc's loader)"
 
-# traced ARGS...: pressmon under the loader trace, one file per process in
-# $T/ld.PID (kept apart from pressmon's stderr); RC, OUT, ERR as pm sets them.
-traced() {
-    rm -f "$T"/ld.*
-    ERR=$(LD_DEBUG=libs LD_DEBUG_OUTPUT="$T/ld" "$PRESSMON" "$@" 2>&1 >"$T/out")
-    RC=$?
-    OUT=$(cat "$T/out")
-    cat "$T"/ld.* >"$T/trace" 2>/dev/null || :
-    grep -q 'calling init: .*libsqlite3' "$T/trace" || fail "no loader trace for pressmon $*"
-}
 # none_of WHAT LIB...: none of the libraries was loaded.
 none_of() {
     what=$1

@@ -200,6 +200,15 @@ static void test_groups_planted(void **state)
     free(pa);
 }
 
+/* The diff's process row of a command shape, or NULL. */
+static const struct pm_diff_proc *proc_by_key(const struct pm_diff *d, const char *key)
+{
+    for (int i = 0; i < d->nprocs; i++)
+        if (!strcmp(d->procs[i].key, key))
+            return &d->procs[i];
+    return NULL;
+}
+
 /* A process that lives from t0 + 1 ms to t0 + 250 ms, with five samples. */
 static void put_proc_at(struct pm_store *st, int64_t run, int64_t t0, pid_t pid, const char *comm, const char *arg,
                         int64_t rss_kb, int sig)
@@ -243,13 +252,7 @@ static void test_pid_reused(void **state)
     struct pm_diff d;
     char err[256];
     assert_int_equal(pm_diff_compute(pm_store_db(f->st), &a, 1, &b, 1, &d, err, sizeof err), 0);
-    const struct pm_diff_proc *hog = NULL, *slp = NULL;
-    for (int i = 0; i < d.nprocs; i++) {
-        if (!strcmp(d.procs[i].key, "hog x"))
-            hog = &d.procs[i];
-        if (!strcmp(d.procs[i].key, "sleep N"))
-            slp = &d.procs[i];
-    }
+    const struct pm_diff_proc *hog = proc_by_key(&d, "hog x"), *slp = proc_by_key(&d, "sleep N");
     assert_non_null(hog);
     assert_non_null(slp);
     assert_true(fabs(hog->peak_rss_a - 900000 * 1024.0) < 1);
@@ -275,13 +278,7 @@ static void test_process_matching(void **state)
     struct pm_diff d;
     char err[256];
     assert_int_equal(pm_diff_compute(pm_store_db(f->st), &a, 1, &b, 1, &d, err, sizeof err), 0);
-    const struct pm_diff_proc *w = NULL, *h = NULL;
-    for (int i = 0; i < d.nprocs; i++) {
-        if (!strcmp(d.procs[i].key, "worker --shard=N"))
-            w = &d.procs[i];
-        if (!strcmp(d.procs[i].key, "helper x"))
-            h = &d.procs[i];
-    }
+    const struct pm_diff_proc *w = proc_by_key(&d, "worker --shard=N"), *h = proc_by_key(&d, "helper x");
     assert_non_null(w);
     assert_non_null(h);
     assert_int_equal(d.nprocs, 2); /* different pids and arguments, one command */
