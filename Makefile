@@ -7,6 +7,7 @@
 #   make deps       install missing build/test packages (Debian: apt-get; macOS: brew line)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make check-macos  cross-compile and link for aarch64/x86_64 macOS with zig
+#   make fuzz       fuzz every parser with libFuzzer (clang) for FUZZ_SECONDS
 #
 # BUILD=dir puts every product under dir (the sanitizer build uses build/san).
 
@@ -55,6 +56,11 @@ ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
 LDFLAGS += -fsanitize=address,undefined
 endif
+# The libFuzzer build (make fuzz): the library instrumented for coverage.
+ifeq ($(FUZZ),1)
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
+LDFLAGS += -fsanitize=address,undefined
+endif
 
 # Every .c in these directories is part of pressmon; the platform directory
 # is chosen here and nowhere else.
@@ -67,12 +73,13 @@ LIB     := $(BUILD)/libpressmon.a
 BIN     := $(BUILD)/pressmon
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) $(BUILD)/tests/fuzz_replay
+FUZZ_SECONDS ?= 60
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all test test-unit test-integration test-san deps demo bench install uninstall clean \
-        check-macos lint valgrind test-e2e proto
+        check-macos lint valgrind test-e2e proto fuzz
 all: $(BIN)
 
 $(BUILD)/gen/schema_sql.c: $(SQL) tools/embed-sql.sh
@@ -112,6 +119,26 @@ $(BUILD)/tests/test_encode: $(RW_ORACLE) tests/proto/remote_write.pb-c.h
 $(BUILD)/tests/test_encode: TEST_SRC = $(RW_ORACLE)
 $(BUILD)/tests/test_encode: TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags libprotobuf-c snappy 2>/dev/null)
 $(BUILD)/tests/test_encode: TEST_LIBS = $(shell $(PKG_CONFIG) --libs libprotobuf-c snappy 2>/dev/null)
+
+# The fuzz target without libFuzzer: replays tests/fuzz/corpus and every
+# fixture through every parser (tests/fuzz/fuzz_replay.c).
+$(BUILD)/tests/fuzz_replay: tests/fuzz/fuzz_replay.c tests/fuzz/fuzz_parsers.c $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/fuzz_replay.c tests/fuzz/fuzz_parsers.c $(LIB) $(LDLIBS)
+
+$(BUILD)/fuzz_parsers: tests/fuzz/fuzz_parsers.c $(LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# libFuzzer on every parser, FUZZ_SECONDS (default 60); what it finds is
+# left in build/fuzz/crashes/ (tools/fuzz.sh says what to do with it).
+fuzz:
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' | \
+	  clang -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null || \
+	  { echo "make fuzz: clang cannot link libFuzzer (Debian: apt-get install clang libclang-rt-14-dev)"; exit 1; }
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang FUZZ=1 $(BUILD)/fuzz/fuzz_parsers
+	@tools/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -141,11 +141,15 @@ static int parse_header(const char *line, const char *hdr_end, struct pm_ksig_ev
         return -1;
     long long secs = 0, frac = 0;
     const char *dot = memchr(q, '.', (size_t)(ts_end - q));
-    if (!parse_ll(q, dot ? dot : ts_end, &secs))
+    /* A time that does not fit int64 ns (292 years) is garbage. */
+    if (!parse_ll(q, dot ? dot : ts_end, &secs) || secs > INT64_MAX / 1000000000 - 1)
         return -1;
     int64_t frac_ns = 0;
     if (dot) {
         int digits = 0;
+        for (const char *f = dot + 1; f < ts_end; f++)
+            if (*f == '.')
+                return -1; /* "1.2.3" */
         for (const char *f = dot + 1; f < ts_end && digits < 9; f++, digits++)
             frac = frac * 10 + (*f - '0');
         frac_ns = frac;
