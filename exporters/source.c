@@ -28,6 +28,9 @@ static void colcpy(char *dst, size_t n, sqlite3_stmt *st, int col)
     pm_strlcpy(dst, t ? (const char *)t : "", n);
 }
 
+/* 2200-01-01 in Unix ns: later than any run, far from INT64_MAX (2262). */
+#define PM_SRC_MAX_NS 7258118400000000000LL
+
 int pm_src_run(sqlite3 *db, int64_t run_id, struct pm_xrun *r, char *err, size_t n)
 {
     static const char *q =
@@ -73,10 +76,29 @@ int pm_src_run(sqlite3 *db, int64_t run_id, struct pm_xrun *r, char *err, size_t
     /* An aborted or still-recording run has no duration: use its samples. */
     if (r->duration_ns <= 0)
         r->duration_ns = sqlite3_column_int64(st, 14);
+    sqlite3_finalize(st);
+    /* Times are Unix ns, and every point's is started_at + an offset: a run
+     * outside 1970..2200, or longer than a century, was not written by
+     * pressmon (a hand edit, a damaged file), and would overflow. */
+    if (r->started_at < 0 || r->started_at > PM_SRC_MAX_NS || r->duration_ns < 0 ||
+        r->duration_ns > PM_SRC_MAX_NS / 2) {
+        snprintf(err, n, "run %s has an impossible start time or duration (started_at %lld ns, %lld ns long):"
+                 " the database was edited or damaged", r->uid, (long long)r->started_at,
+                 (long long)r->duration_ns);
+        return -1;
+    }
     if (r->ended_at <= 0)
         r->ended_at = r->started_at + r->duration_ns;
-    sqlite3_finalize(st);
     return 0;
+}
+
+/* started_at + a row's offset, or -1 for an offset no run can have (see
+ * pm_src_run). */
+static int64_t point_ns(int64_t started_at, int64_t offset)
+{
+    if (offset < -PM_SRC_MAX_NS / 2 || offset > PM_SRC_MAX_NS / 2)
+        return -1;
+    return started_at + offset;
 }
 
 struct pm_src *pm_src_open(sqlite3 *db, const struct pm_xrun *r, char *err, size_t n)
@@ -129,7 +151,9 @@ long pm_src_next(struct pm_src *s, struct pm_batch *b, size_t max_rows, char *er
             stored[i] = sqlite3_column_int64(s->st, i + 1);
             present |= 1ull << i;
         }
-        int64_t ts = s->started_at + sqlite3_column_int64(s->st, 0);
+        int64_t ts = point_ns(s->started_at, sqlite3_column_int64(s->st, 0));
+        if (ts < 0)
+            continue; /* a damaged row: the others still go out */
         long row = pm_batch_add_row(b, ts);
         if (row < 0) {
             snprintf(err, n, "out of memory");
@@ -173,7 +197,9 @@ int pm_src_kill_points(sqlite3 *db, const struct pm_xrun *r, struct pm_batch *b,
     int count = 0;
     int64_t last_ts = -1;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t ts = r->started_at + sqlite3_column_int64(st, 0);
+        int64_t ts = point_ns(r->started_at, sqlite3_column_int64(st, 0));
+        if (ts < 0)
+            continue;
         /* Two points of one series in the same millisecond would collide
          * in Prometheus: nudge the later one. */
         if (ts / 1000000 <= last_ts / 1000000)
