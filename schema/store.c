@@ -40,6 +40,7 @@ struct pm_store {
     char err[512];
     sqlite3_stmt *stmt[ST_N];
     int in_tx;
+    int wal_pages;   /* frames in the WAL after the last commit (pm_store_delete_run) */
 };
 
 static void set_err(struct pm_store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1186,6 +1187,46 @@ static int64_t delete_tx(struct pm_store *st, const char *const *sql, int nsql, 
     return rows;
 }
 
+/* The WAL's size after each commit, in place of SQLite's automatic
+ * checkpoint (which is itself this hook). */
+static int note_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    ((struct pm_store *)arg)->wal_pages = pages;
+    return SQLITE_OK;
+}
+
+/* SQLite's automatic checkpoint threshold (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT). */
+#define WAL_CHECKPOINT_PAGES 1000
+
+/* Between two chunks: checkpoint when the WAL has grown past SQLite's
+ * threshold, then leave the write lock free for `held` + the pause.  The
+ * deleter checkpoints itself, outside its transactions: left automatic,
+ * the checkpoint runs in whichever connection commits past the threshold,
+ * a recorder's as well, and the time its commit took counted the
+ * checkpoint that follows it (measured 7-15 ms: not lock time). */
+static void between_chunks(struct pm_store *st, int64_t held)
+{
+    int64_t t0 = pm_mono_ns();
+    if (st->wal_pages >= WAL_CHECKPOINT_PAGES)
+        sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    /* A writer that found the lock taken is in SQLite's busy handler,
+     * which tries again after 1, 2, 5, 10, 15, 20, 25 ms...
+     * (sqliteDefaultBusyCallback).  Taking the lock back at once, the
+     * deleter starved a writer committing every 10 ms for up to 230 ms per
+     * commit (docs/BENCHMARKS.md, "rm").  A pause of the time held plus
+     * 2 ms is longer than the handler's sleep that can step over it, so a
+     * writer waiting since this chunk began gets the lock in the pause
+     * after it.  A passive checkpoint does not hold the write lock: its
+     * time is part of the pause. */
+    int64_t pause = held + PM_DELETE_PAUSE_NS - (pm_mono_ns() - t0);
+    if (pause > 0) {
+        struct timespec ts = {(time_t)(pause / 1000000000), (long)(pause % 1000000000)};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int pm_store_delete_run(struct pm_store *st, int64_t run_id, const char *boot_id, int chunk_rows,
                         struct pm_delete_stats *ds)
 {
@@ -1214,23 +1255,13 @@ int pm_store_delete_run(struct pm_store *st, int64_t run_id, const char *boot_id
     if (n < 0)
         return -1;
     int rc = 0;
+    st->wal_pages = 0;
+    sqlite3_wal_hook(st->db, note_wal, st);
     for (int i = 0; i < n && rc == 0; i++) {
         const char *sql = t[i].chunk_sql;
         int64_t got, held = 0;
-        while ((got = delete_tx(st, &sql, 1, run_id, chunk_rows, ds, &held)) == chunk_rows) {
-            /* Leave the lock free for a while.  A writer that found it
-             * taken is in SQLite's busy handler, which tries again after
-             * 1, 2, 5, 10, 15, 20, 25 ms... (sqliteDefaultBusyCallback):
-             * taking the lock back at once, this loop starved a writer
-             * committing every 10 ms for up to 230 ms per commit
-             * (docs/BENCHMARKS.md, "rm").  A pause of the time held plus
-             * 2 ms is longer than the handler's sleep that can step over
-             * it, so a writer waiting since this chunk began gets the lock
-             * in the pause after it. */
-            int64_t pause = held + PM_DELETE_PAUSE_NS;
-            struct timespec ts = {(time_t)(pause / 1000000000), (long)(pause % 1000000000)};
-            nanosleep(&ts, NULL);
-        }
+        while ((got = delete_tx(st, &sql, 1, run_id, chunk_rows, ds, &held)) == chunk_rows)
+            between_chunks(st, held);
         if (got < 0)
             rc = -1;
     }
@@ -1251,6 +1282,9 @@ int pm_store_delete_run(struct pm_store *st, int64_t run_id, const char *boot_id
             free(all);
         }
     }
+    if (st->wal_pages >= WAL_CHECKPOINT_PAGES)
+        sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sqlite3_wal_autocheckpoint(st->db, WAL_CHECKPOINT_PAGES);
     free_run_tables(t, n);
     return rc;
 }
