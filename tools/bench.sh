@@ -18,6 +18,9 @@ if [ "$(id -u)" = 0 ]; then
     echo
     echo "== attribution (bench/attribution.sh)"
     bench/attribution.sh "$B/pressmon"
+    echo
+    echo "== what a timer wakeup is charged (bench/wakeup_charge.sh)"
+    bench/wakeup_charge.sh 10 "$B/pressmon"
 else
-    echo "(attribution benchmark skipped: needs root for tracefs)"
+    echo "(attribution and wakeup charge benchmarks skipped: need root for tracefs)"
 fi

@@ -8,7 +8,7 @@
 # tests/fuzz/corpus/ so that make test replays it from then on.
 set -eu
 b=$1; secs=$2
-ntargets=19   # fuzz_parsers.c NTARGETS
+ntargets=20   # fuzz_parsers.c NTARGETS
 mkdir -p "$b/corpus" "$b/crashes"
 cp tests/fuzz/corpus/* "$b/corpus/" 2>/dev/null || true
 if [ ! -e "$b/corpus/.seeded" ]; then

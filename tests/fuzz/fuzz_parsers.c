@@ -7,7 +7,9 @@
  * The first input byte picks the parser, the rest is its input, copied into
  * a buffer of exactly that length: the (buf, len) parsers promise never to
  * read past len and not to need a NUL, and AddressSanitizer holds them to it.
- * Parsers that take a C string get a NUL-terminated copy.  Each result is
+ * Parsers that take a C string get a NUL-terminated copy.  The macOS
+ * formulas and exit decoding, which take numbers from the kernel, get the
+ * bytes as numbers.  Each result is
  * checked against what the header promises (a NUL-terminated comm, a
  * cmdline copy that fits its cap, ...), so a parser can fail here without
  * crashing.
@@ -31,7 +33,9 @@
 #include "sampler/linux/procfs.h"
 #include "sampler/linux/psi_trigger.h"
 #include "sampler/linux/tracefs.h"
+#include "sampler/exitinfo.h"
 #include "sampler/macos_log.h"
+#include "sampler/macos_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -196,6 +200,45 @@ static void fuzz_one(unsigned which, const char *b, size_t n)
         pm_mlog_finish(&s, line_cb, &lines);
         break;
     }
+    case 19: {
+        /* Numbers as macOS hands them over: vm_statistics64 counts, the
+         * vm.page_* sysctls, a NOTE_EXIT kevent's data, an exit reason. */
+        struct {
+            struct pm_mac_vmstat v;
+            uint64_t page_size, mem_total;
+            int64_t sysctl[5];
+            uint32_t kdata, ns, flags;
+            uint64_t code;
+        } in;
+        memset(&in, 0, sizeof(in));
+        memcpy(&in, b, n < sizeof(in) ? n : sizeof(in));
+        /* Real machines: pages of 4 or 16 KiB, at most 2^40 of them. */
+        in.page_size = in.page_size & 1 ? 16384 : 4096;
+        uint64_t *pages = (uint64_t *)&in.v;
+        for (size_t i = 0; i < sizeof(in.v) / sizeof(uint64_t); i++)
+            pages[i] &= (1ull << 40) - 1;
+        in.mem_total &= (1ull << 52) - 1;
+        for (int i = 0; i < 5; i++)
+            if (in.sysctl[i] > 0)
+                in.sysctl[i] &= (1ll << 40) - 1;
+        pm_mac_vmstat_apply_sysctls(&in.v, in.sysctl[0], in.sysctl[1], in.sysctl[2], in.sysctl[3],
+                                    in.sysctl[4]);
+        struct pm_mac_mem m;
+        PROMISE(pm_mac_mem_derive(&in.v, in.page_size, in.mem_total, &m) == 0);
+        PROMISE(m.free >= 0 && m.speculative >= 0 && m.app >= 0 && m.wired >= 0 &&
+                m.compressed >= 0 && m.cached >= 0 && m.used >= 0 && m.available >= 0);
+        PROMISE(pm_mac_mem_derive(&in.v, 0, in.mem_total, &m) == -1);
+        PROMISE(pm_mac_pressure_name((int64_t)in.code) && pm_mac_thermal_name((int64_t)in.code));
+        struct pm_exit_info e;
+        pm_exit_from_kevent(in.kdata, in.flags & 1, in.flags & 2, &e);
+        pm_exit_apply_reason(&e, in.ns, in.code);
+        PROMISE(nul_within(e.cause, sizeof(e.cause)) && nul_within(e.detail, sizeof(e.detail)));
+        pm_exit_from_status((int)in.kdata, &e);
+        PROMISE(e.signal >= 0 && e.signal < 128);
+        (void)pm_exit_reason_ns_name(in.ns);
+        (void)pm_jetsam_cause_name(in.code);
+        break;
+    }
     default: {
         /* C-string parsers: what a user types, what a run stored. */
         char *s = malloc(n + 1);
@@ -231,7 +274,7 @@ static void fuzz_one(unsigned which, const char *b, size_t n)
     }
 }
 
-#define NTARGETS 19
+#define NTARGETS 20
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

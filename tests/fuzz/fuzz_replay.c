@@ -21,7 +21,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define NTARGETS 19 /* fuzz_parsers.c */
+#define NTARGETS 20 /* fuzz_parsers.c */
 
 static long inputs;
 
