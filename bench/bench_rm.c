@@ -183,8 +183,10 @@ static void probe_report(struct probe *p, int ph, const char *what)
         return;
     }
     qsort(p->cyc[ph], (size_t)n, sizeof(double), cmp_double);
-    printf("  %-34s %5d commits, p50 %6.2f ms, p99 %6.2f ms, max %7.2f ms\n", what, n, p->cyc[ph][n / 2] * 1e3,
-           p->cyc[ph][(int)(0.99 * (n - 1))] * 1e3, p->cyc[ph][n - 1] * 1e3);
+    /* nearest rank, rounded up: with few commits p99 is the longest */
+    int r50 = (n - 1) / 2 + ((n - 1) % 2), r99 = (int)(0.99 * (n - 1) + 0.999);
+    printf("  %-34s %5d commits, p50 %6.2f ms, p99 %6.2f ms, max %7.2f ms\n", what, n, p->cyc[ph][r50] * 1e3,
+           p->cyc[ph][r99] * 1e3, p->cyc[ph][n - 1] * 1e3);
 }
 
 /* ---- one database with a big run ------------------------------------------- */

@@ -60,10 +60,10 @@ int pm_store_reap_stale(struct pm_store *st, const char *boot_id);
 int pm_store_run_live(struct pm_store *st, int64_t run_id, const char *boot_id);
 
 /* Rows per write transaction when a run is deleted.  A chunk of 1,000
- * system samples holds the write lock 2.0-2.4 ms at most, and a writer
- * sharing the file waited at most 6.6-9.3 ms while a one-hour run at 100 Hz
- * was deleted in 1.7 s (docs/BENCHMARKS.md, "rm"); one DELETE of the same
- * run made it wait 230-330 ms, and a ten-hour run at 1 kHz would hold the
+ * system samples holds the write lock 2.1-2.2 ms at most, and a writer
+ * sharing the file waited at most 3.7-9.3 ms while a one-hour run at 100 Hz
+ * was deleted in 1.8 s (docs/BENCHMARKS.md, "rm"); one DELETE of the same
+ * run made it wait 230-356 ms, and a ten-hour run at 1 kHz would hold the
  * lock past the recorders' 10 s busy timeout.  4,000-row chunks deleted it
  * in 1.0 s holding the lock up to 5.8-7.9 ms. */
 #define PM_DELETE_CHUNK 1000
