@@ -186,9 +186,9 @@ valgrind: $(UNIT_BIN) $(BIN)
 	@for t in $(UNIT_BIN); do $(VG) $$t >/dev/null || { echo "valgrind: $$t failed"; exit 1; }; done
 	@d=$$(mktemp -d) && trap 'rm -rf $$d' EXIT && \
 	  $(VG) $(BIN) record -q --db $$d/v.db -- sh -c 'sleep 0.3 & ls / >/dev/null; wait' && \
-	  for c in "show last" "events last" "runs" "diff last last"; do \
+	  for c in "show last" "events last" "runs" "diff last last" "prune --dry-run --keep 0" "rm --vacuum last"; do \
 	    $(VG) $(BIN) $$c --db $$d/v.db >/dev/null 2>&1 || { echo "valgrind: pressmon $$c failed"; exit 1; }; done
-	@echo "valgrind: unit tests and pressmon record/show/events/runs/diff clean"
+	@echo "valgrind: unit tests and pressmon record/show/events/runs/diff/prune/rm clean"
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)

@@ -38,6 +38,8 @@ int pm_print_kill_summary(struct pm_store *st, int64_t run_id, FILE *f, const ch
 int cmd_diff(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_push(int argc, char **argv);
+int cmd_rm(int argc, char **argv);     /* cli/rm.c */
+int cmd_prune(int argc, char **argv);  /* cli/rm.c */
 
 /* "pressmon: " + message on stderr. */
 void pm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -48,7 +50,7 @@ const char *pm_db_path(const char *opt);
 /* Open the database for a reading command; prints the error and returns NULL. */
 struct pm_store *pm_open_for_read(const char *db_opt);
 
-/* Parse "10ms", "1.5s", "2m", "500us", "250000ns", "1h" into ns.  A bare
+/* Parse "10ms", "1.5s", "2m", "500us", "250000ns", "1h", "7d" into ns.  A bare
  * number is in `default_unit_ns`.  Returns 0, or -1 on bad input. */
 int pm_parse_duration(const char *s, int64_t default_unit_ns, int64_t *ns);
 
@@ -67,14 +69,18 @@ int pm_use_color(FILE *f);
 
 /* Run selection (DESIGN §3): a uid or unique prefix, `last`, `last~N`,
  * `label:NAME` (newest run with that label).  On success returns 0 and the
- * run's integer id; on failure prints a clear message (unknown run,
- * ambiguous prefix with candidates) and returns -1. */
+ * run's integer id; on failure prints a clear message and returns -1 when
+ * no run matches (unknown run, ambiguous prefix with candidates, database
+ * error) or PM_SELECT_BAD when the selector is malformed (it can match no
+ * run: 'last~x', 'label:', characters no run id has, a group). */
+#define PM_SELECT_BAD (-2)
 int pm_select_run(struct pm_store *st, const char *sel, int64_t *run_id);
 
-/* Group selection for diff: `outcome:fail`, `outcome:pass`, `label:NAME`
- * (every run with that label), a comma list of single selectors, or one
- * single selector.  *ids is malloc'd; returns the count (0 = empty group,
- * reported by the caller), or -1 after printing an error. */
+/* Group selection for diff and rm: `outcome:fail`, `outcome:pass`,
+ * `label:NAME` (every run with that label), a comma list of single
+ * selectors, or one single selector.  *ids is malloc'd; returns the count
+ * (0 = empty group, reported by the caller), or -1 / PM_SELECT_BAD (as
+ * pm_select_run) after printing an error. */
 int pm_select_group(struct pm_store *st, const char *sel, int64_t **ids);
 
 /* Minimal getopt_long-style wrapper shared by the commands is not needed:

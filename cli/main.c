@@ -22,6 +22,8 @@ static const struct pm_command commands[] = {
     {"diff", cmd_diff, "what separates one run (or group of runs) from another"},
     {"export", cmd_export, "one run to stdout as csv, jsonl, openmetrics or influx"},
     {"push", cmd_push, "send a run to Prometheus remote write, Influx or a Pushgateway"},
+    {"rm", cmd_rm, "delete runs and everything recorded with them"},
+    {"prune", cmd_prune, "delete all but the newest N runs, or the runs older than a time"},
 };
 
 static void usage(FILE *f)

@@ -62,7 +62,7 @@ static const char usage_text[] =
     "      --push-protocol P    remote-write, influx or pushgateway (default: from URL)\n"
     "  -h, --help               this text\n"
     "\n"
-    "DUR is a number with a unit: ns, us, ms, s, m, h (e.g. 5ms, 1.5s, 2m).\n"
+    "DUR is a number with a unit: ns, us, ms, s, m, h, d (e.g. 5ms, 1.5s, 2m).\n"
     "\n"
     "exit status: COMMAND's exit code; 128+N if it died of signal N (SIGKILL: 137);\n"
     "125 if pressmon failed (bad option, unwritable database, ...); 126 if COMMAND is not\n"

@@ -12,6 +12,10 @@
  *   label:NAME                   every run with that label
  *   A,B,C                        a comma list of single selectors
  *
+ * A selector that cannot name any run (bad syntax) gives PM_SELECT_BAD, one
+ * that names no run of this database (or is ambiguous) -1: `rm` tells a
+ * usage error (2) from "nothing matched" (1) by it.
+ *
  * "Newest" is by started_at, then by id, so that runs started in the same
  * nanosecond on different hosts (merged databases) still have one order.
  * Every failure prints what was asked, what exists, and what to do.
@@ -35,12 +39,12 @@ static int prefix_match(sqlite3 *db, const char *sel, int64_t *run_id)
         if (!isalnum((unsigned char)sel[i])) {
             pm_err("no run '%s': not a run id, 'last', 'last~N' or 'label:NAME' (see 'pressmon runs')",
                    sel);
-            return -1;
+            return PM_SELECT_BAD;
         }
     }
     if (n == 0 || n > PM_UID_LEN) {
         pm_err("no run '%s': a run id is %d characters (see 'pressmon runs')", sel, PM_UID_LEN);
-        return -1;
+        return PM_SELECT_BAD;
     }
     for (size_t i = 0; i < n; i++)
         up[i] = (char)toupper((unsigned char)sel[i]);
@@ -104,11 +108,11 @@ static int select_last(sqlite3 *db, const char *sel, int64_t *run_id)
         n = strtol(sel + 5, &end, 10);
         if (sel[5] == 0 || *end || n < 0) {
             pm_err("bad run selector '%s': use 'last' or 'last~N' with N >= 0", sel);
-            return -1;
+            return PM_SELECT_BAD;
         }
     } else if (sel[4]) {
         pm_err("bad run selector '%s': use 'last' or 'last~N' with N >= 0", sel);
-        return -1;
+        return PM_SELECT_BAD;
     }
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db, "SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?1",
@@ -139,7 +143,7 @@ static int select_label(sqlite3 *db, const char *sel, int64_t *run_id)
     const char *name = sel + 6;
     if (!*name) {
         pm_err("bad run selector '%s': give a label, as in label:nightly", sel);
-        return -1;
+        return PM_SELECT_BAD;
     }
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db,
@@ -167,7 +171,7 @@ int pm_select_run(struct pm_store *st, const char *sel, int64_t *run_id)
     sqlite3 *db = pm_store_db(st);
     if (!sel || !*sel) {
         pm_err("empty run selector: give a run id, 'last', 'last~N' or 'label:NAME'");
-        return -1;
+        return PM_SELECT_BAD;
     }
     if (!strncmp(sel, "last", 4) && (sel[4] == 0 || sel[4] == '~'))
         return select_last(db, sel, run_id);
@@ -176,7 +180,7 @@ int pm_select_run(struct pm_store *st, const char *sel, int64_t *run_id)
     if (!strncmp(sel, "outcome:", 8)) {
         pm_err("'%s' names a group of runs; this command takes one run (use last, an id or label:NAME)",
                sel);
-        return -1;
+        return PM_SELECT_BAD;
     }
     return prefix_match(db, sel, run_id);
 }
@@ -234,20 +238,21 @@ static int select_one_group(struct pm_store *st, const char *sel, int64_t **ids,
         const char *o = sel + 8;
         if (strcmp(o, "fail") && strcmp(o, "pass")) {
             pm_err("bad group '%s': the outcomes are outcome:fail and outcome:pass", sel);
-            return -1;
+            return PM_SELECT_BAD;
         }
         return select_all_where(db, sel, "outcome", o, ids, n, cap);
     }
     if (!strncmp(sel, "label:", 6)) {
         if (!sel[6]) {
             pm_err("bad group '%s': give a label, as in label:nightly", sel);
-            return -1;
+            return PM_SELECT_BAD;
         }
         return select_all_where(db, sel, "label", sel + 6, ids, n, cap);
     }
     int64_t id;
-    if (pm_select_run(st, sel, &id) < 0)
-        return -1;
+    int rc = pm_select_run(st, sel, &id);
+    if (rc < 0)
+        return rc;
     return push_unique(ids, n, cap, id);
 }
 
@@ -256,7 +261,7 @@ int pm_select_group(struct pm_store *st, const char *sel, int64_t **ids)
     *ids = NULL;
     if (!sel || !*sel) {
         pm_err("empty group selector: give runs, outcome:fail, outcome:pass, label:NAME or A,B,...");
-        return -1;
+        return PM_SELECT_BAD;
     }
     int n = 0, cap = 0;
     char *copy = strdup(sel);
@@ -276,22 +281,22 @@ int pm_select_group(struct pm_store *st, const char *sel, int64_t **ids)
             continue;
         parts++;
         int64_t id;
-        if (list ? pm_select_run(st, tok, &id) < 0 || push_unique(ids, &n, &cap, id) < 0
-                 : select_one_group(st, tok, ids, &n, &cap) < 0) {
-            rc = -1;
+        rc = list ? pm_select_run(st, tok, &id) : select_one_group(st, tok, ids, &n, &cap);
+        if (rc == 0 && list)
+            rc = push_unique(ids, &n, &cap, id);
+        if (rc < 0)
             break;
-        }
     }
     free(copy);
     if (rc == 0 && parts == 0) {
         pm_err("empty group selector '%s': give runs, outcome:fail, outcome:pass, label:NAME or A,B,...",
                sel);
-        rc = -1;
+        rc = PM_SELECT_BAD;
     }
     if (rc < 0) {
         free(*ids);
         *ids = NULL;
-        return -1;
+        return rc;
     }
     return n;
 }

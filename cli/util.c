@@ -56,7 +56,7 @@ int pm_parse_duration(const char *s, int64_t default_unit_ns, int64_t *ns)
         const char *suffix;
         double ns;
     } units[] = {{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9},
-                 {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}};
+                 {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}, {"d", 86400e9}};
     double mult = (double)default_unit_ns;
     if (*end) {
         mult = -1;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ struct pm_store {
     char err[512];
     sqlite3_stmt *stmt[ST_N];
     int in_tx;
+    int wal_pages;   /* frames in the WAL after the last commit (pm_store_delete_run) */
 };
 
 static void set_err(struct pm_store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -504,6 +506,16 @@ void pm_store_close(struct pm_store *st)
     free(st);
 }
 
+/* Whether the recorder of a 'recording' run is gone: it ran on another
+ * boot (or either boot id is unknown), or its pid is dead or a zombie on
+ * this one.  The one test of a live recorder: pm_store_reap_stale marks
+ * such runs aborted, pm_store_run_live and pm_store_delete_run refuse to
+ * delete the others. */
+static int recorder_gone(const char *run_boot, pid_t pid, const char *boot_id)
+{
+    return !run_boot || !boot_id || strcmp(run_boot, boot_id) != 0 || pid <= 0 || !pm_pid_alive(pid);
+}
+
 int pm_store_reap_stale(struct pm_store *st, const char *boot_id)
 {
     sqlite3_stmt *s;
@@ -517,8 +529,7 @@ int pm_store_reap_stale(struct pm_store *st, const char *boot_id)
     while (sqlite3_step(s) == SQLITE_ROW && n < 256) {
         pid_t pid = (pid_t)sqlite3_column_int64(s, 1);
         const char *boot = (const char *)sqlite3_column_text(s, 2);
-        int dead = !boot || !boot_id || strcmp(boot, boot_id) != 0 || pid <= 0 || !pm_pid_alive(pid);
-        if (dead)
+        if (recorder_gone(boot, pid, boot_id))
             ids[n++] = sqlite3_column_int64(s, 0);
     }
     sqlite3_finalize(s);
@@ -1027,4 +1038,293 @@ int pm_store_put_event(struct pm_store *st, int64_t run_id, const struct pm_even
     bind_text_opt(s, 7, r->sender_comm);
     bind_text_opt(s, 8, r->detail);
     return step_reset(st, s, "an event");
+}
+
+/* ---- deleting runs ------------------------------------------------------ */
+
+int pm_store_run_live(struct pm_store *st, int64_t run_id, const char *boot_id)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT state = 'recording', recorder_pid, boot_id FROM runs WHERE id = ?", -1,
+                           &s, NULL) != SQLITE_OK) {
+        set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, run_id);
+    int rc = sqlite3_step(s), live = 0;
+    if (rc == SQLITE_ROW)
+        live = sqlite3_column_int(s, 0) &&
+               !recorder_gone((const char *)sqlite3_column_text(s, 2), (pid_t)sqlite3_column_int64(s, 1), boot_id);
+    else if (rc != SQLITE_DONE)
+        set_err(st, "%s: reading run %lld: %s", st->path, (long long)run_id, sqlite3_errmsg(st->db));
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? live : -1;
+}
+
+/* A per-run table and the statements that empty it of one run. */
+struct run_table {
+    char *chunk_sql;   /* at most ?2 rows of run ?1 */
+    char *all_sql;     /* every row of run ?1 */
+};
+
+static void free_run_tables(struct run_table *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        sqlite3_free(t[i].chunk_sql);
+        sqlite3_free(t[i].all_sql);
+    }
+    free(t);
+}
+
+/* Every table of the main schema with a column named run_id: the schema's
+ * convention for per-run tables (schema/001_init.sql), read from the file
+ * itself so that a table a later migration adds is emptied too.  A chunk
+ * is picked by the table's primary key (its rowid when it declares none):
+ * samples, proc_samples and run_tags are keyed (run_id, ...) and procs and
+ * events have a (run_id, ...) index, so each chunk is one index range and
+ * each of its rows one key lookup. */
+static int run_tables(struct pm_store *st, struct run_table **out)
+{
+    *out = NULL;
+    sqlite3_stmt *s = NULL, *k = NULL;
+    struct run_table *t = NULL;
+    int n = 0, cap = 0;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT m.name FROM main.sqlite_master m WHERE m.type = 'table' AND EXISTS"
+                           " (SELECT 1 FROM pragma_table_info(m.name, 'main') WHERE name = 'run_id')"
+                           " ORDER BY m.name",
+                           -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "SELECT name FROM pragma_table_info(?1, 'main') WHERE pk > 0 ORDER BY pk", -1,
+                           &k, NULL) != SQLITE_OK)
+        goto sqlfail;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+        if (n == cap) {
+            int ncap = cap ? cap * 2 : 8;
+            struct run_table *p = realloc(t, (size_t)ncap * sizeof *t);
+            if (!p)
+                goto oom;
+            t = p;
+            cap = ncap;
+        }
+        char *key = NULL;
+        sqlite3_bind_text(k, 1, name, -1, SQLITE_TRANSIENT);
+        while ((rc = sqlite3_step(k)) == SQLITE_ROW) {
+            char *nk = key ? sqlite3_mprintf("%z, \"%w\"", key, (const char *)sqlite3_column_text(k, 0))
+                           : sqlite3_mprintf("\"%w\"", (const char *)sqlite3_column_text(k, 0));
+            if (!nk)
+                goto oom;
+            key = nk;
+        }
+        sqlite3_reset(k);
+        if (rc != SQLITE_DONE) {
+            sqlite3_free(key);
+            goto sqlfail;
+        }
+        t[n].chunk_sql = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE (%s) IN"
+                                         " (SELECT %s FROM main.\"%w\" WHERE run_id = ?1 LIMIT ?2)",
+                                         name, key ? key : "rowid", key ? key : "rowid", name);
+        t[n].all_sql = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE run_id = ?1", name);
+        sqlite3_free(key);
+        n++;
+        if (!t[n - 1].chunk_sql || !t[n - 1].all_sql)
+            goto oom;
+    }
+    if (rc != SQLITE_DONE)
+        goto sqlfail;
+    sqlite3_finalize(s);
+    sqlite3_finalize(k);
+    *out = t;
+    return n;
+oom:
+    set_err(st, "out of memory");
+    goto fail;
+sqlfail:
+    set_err(st, "%s: listing the per-run tables: %s", st->path, sqlite3_errmsg(st->db));
+fail:
+    sqlite3_finalize(s);
+    sqlite3_finalize(k);
+    free_run_tables(t, n);
+    return -1;
+}
+
+/* One write transaction around `sql` bound to (run_id, limit): the rows it
+ * deleted, or -1.  *held_ns: from holding the write lock to releasing it
+ * (also into the stats). */
+static int64_t delete_tx(struct pm_store *st, const char *const *sql, int nsql, int64_t run_id, int64_t limit,
+                         struct pm_delete_stats *ds, int64_t *held_ns)
+{
+    if (exec(st, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    int64_t t0 = pm_mono_ns(), rows = 0;
+    for (int i = 0; i < nsql; i++) {
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK) {
+            set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+            exec(st, "ROLLBACK");
+            return -1;
+        }
+        sqlite3_bind_int64(s, 1, run_id);
+        if (limit > 0)
+            sqlite3_bind_int64(s, 2, limit);
+        if (step_done(st, s, "deleting a run") < 0) {
+            exec(st, "ROLLBACK");
+            return -1;
+        }
+        rows += sqlite3_changes(st->db);
+    }
+    if (exec(st, "COMMIT") < 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    int64_t dt = pm_mono_ns() - t0;
+    *held_ns = dt;
+    ds->transactions++;
+    if (dt > ds->longest_tx_ns)
+        ds->longest_tx_ns = dt;
+    ds->rows += rows;
+    return rows;
+}
+
+/* The WAL's size after each commit, in place of SQLite's automatic
+ * checkpoint (which is itself this hook). */
+static int note_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    ((struct pm_store *)arg)->wal_pages = pages;
+    return SQLITE_OK;
+}
+
+/* SQLite's automatic checkpoint threshold (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT). */
+#define WAL_CHECKPOINT_PAGES 1000
+
+/* Between two chunks: checkpoint when the WAL has grown past SQLite's
+ * threshold, then leave the write lock free for `held` + the pause.  The
+ * deleter checkpoints itself, outside its transactions: left automatic,
+ * the checkpoint runs in whichever connection commits past the threshold,
+ * a recorder's as well, and the time its commit took counted the
+ * checkpoint that follows it (measured 7-15 ms: not lock time). */
+static void between_chunks(struct pm_store *st, int64_t held)
+{
+    int64_t t0 = pm_mono_ns();
+    if (st->wal_pages >= WAL_CHECKPOINT_PAGES)
+        sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    /* A writer that found the lock taken is in SQLite's busy handler,
+     * which tries again after 1, 2, 5, 10, 15, 20, 25 ms...
+     * (sqliteDefaultBusyCallback).  Taking the lock back at once, the
+     * deleter starved a writer committing every 10 ms for up to 230 ms per
+     * commit (docs/BENCHMARKS.md, "rm").  A pause of the time held plus
+     * 2 ms is longer than the handler's sleep that can step over it, so a
+     * writer waiting since this chunk began gets the lock in the pause
+     * after it.  A passive checkpoint does not hold the write lock: its
+     * time is part of the pause. */
+    int64_t pause = held + PM_DELETE_PAUSE_NS - (pm_mono_ns() - t0);
+    if (pause > 0) {
+        struct timespec ts = {(time_t)(pause / 1000000000), (long)(pause % 1000000000)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int pm_store_delete_run(struct pm_store *st, int64_t run_id, const char *boot_id, int chunk_rows,
+                        struct pm_delete_stats *ds)
+{
+    memset(ds, 0, sizeof *ds);
+    if (chunk_rows <= 0)
+        chunk_rows = PM_DELETE_CHUNK;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM runs WHERE id = ?", -1, &s, NULL) != SQLITE_OK) {
+        set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, run_id);
+    int exists = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    if (!exists) {
+        set_err(st, "%s: run %lld is not in the database (deleted meanwhile?)", st->path, (long long)run_id);
+        return -1;
+    }
+    /* A finished or dead run gets no more rows, and its id cannot be given
+     * to a new run while its row in runs exists: that row goes last. */
+    int live = pm_store_run_live(st, run_id, boot_id);
+    if (live != 0)
+        return live;
+    struct run_table *t;
+    int n = run_tables(st, &t);
+    if (n < 0)
+        return -1;
+    int rc = 0;
+    st->wal_pages = 0;
+    sqlite3_wal_hook(st->db, note_wal, st);
+    for (int i = 0; i < n && rc == 0; i++) {
+        const char *sql = t[i].chunk_sql;
+        int64_t got, held = 0;
+        while ((got = delete_tx(st, &sql, 1, run_id, chunk_rows, ds, &held)) == chunk_rows)
+            between_chunks(st, held);
+        if (got < 0)
+            rc = -1;
+    }
+    /* The last transaction: whatever is left (nothing, unless a table has
+     * no key to chunk by) and the run's row, at once. */
+    if (rc == 0) {
+        const char **all = malloc(((size_t)n + 1) * sizeof *all);
+        if (!all) {
+            set_err(st, "out of memory");
+            rc = -1;
+        } else {
+            for (int i = 0; i < n; i++)
+                all[i] = t[i].all_sql;
+            all[n] = "DELETE FROM runs WHERE id = ?1";
+            int64_t held;
+            if (delete_tx(st, all, n + 1, run_id, 0, ds, &held) < 0)
+                rc = -1;
+            free(all);
+        }
+    }
+    if (st->wal_pages >= WAL_CHECKPOINT_PAGES)
+        sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sqlite3_wal_autocheckpoint(st->db, WAL_CHECKPOINT_PAGES);
+    free_run_tables(t, n);
+    return rc;
+}
+
+static int64_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+/* Copy the WAL into the database file and truncate the WAL: 1 when done
+ * whole, 0 when a reader still needed part of it. */
+static int checkpoint_truncate(struct pm_store *st)
+{
+    sqlite3_stmt *s;
+    int done = 0;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA main.wal_checkpoint(TRUNCATE)", -1, &s, NULL) == SQLITE_OK) {
+        done = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 0;
+        sqlite3_finalize(s);
+    }
+    return done;
+}
+
+int pm_store_vacuum(struct pm_store *st, struct pm_vacuum_stats *vs)
+{
+    char wal[4096];
+    snprintf(wal, sizeof wal, "%s-wal", st->path);
+    /* The pages a run had may still be in the WAL, not yet in the file:
+     * copy them back first, so that "before" is the file holding them. */
+    checkpoint_truncate(st);
+    vs->file_before = file_size(st->path);
+    vs->wal_before = file_size(wal);
+    int64_t t0 = pm_mono_ns();
+    if (exec(st, "VACUUM") < 0)
+        return -1;
+    vs->vacuum_ns = pm_mono_ns() - t0;
+    /* VACUUM in WAL mode writes the new file into the WAL; the checkpoint
+     * copies it back and truncates the file (and the WAL) to their size. */
+    vs->checkpointed = checkpoint_truncate(st);
+    vs->file_after = file_size(st->path);
+    vs->wal_after = file_size(wal);
+    return 0;
 }

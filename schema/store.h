@@ -53,6 +53,56 @@ int pm_store_db_version(struct pm_store *st);
  * this boot) as 'aborted'.  Returns how many were marked, or -1. */
 int pm_store_reap_stale(struct pm_store *st, const char *boot_id);
 
+/* Is the run being recorded now: state 'recording' and its recorder alive
+ * by the test pm_store_reap_stale applies (same boot id, pid alive and not
+ * a zombie)?  1 yes; 0 no (finished, aborted, recorder gone, or no such
+ * run); -1 on a database error. */
+int pm_store_run_live(struct pm_store *st, int64_t run_id, const char *boot_id);
+
+/* Rows per write transaction when a run is deleted.  A chunk of 1,000
+ * system samples holds the write lock 2.1-2.2 ms at most, and a writer
+ * sharing the file waited at most 3.7-9.3 ms while a one-hour run at 100 Hz
+ * was deleted in 1.8 s (docs/BENCHMARKS.md, "rm"); one DELETE of the same
+ * run made it wait 230-356 ms, and a ten-hour run at 1 kHz would hold the
+ * lock past the recorders' 10 s busy timeout.  4,000-row chunks deleted it
+ * in 1.0 s holding the lock up to 5.8-7.9 ms. */
+#define PM_DELETE_CHUNK 1000
+/* After each chunk the deleter leaves the lock free for as long as it held
+ * it plus this (store.c says why). */
+#define PM_DELETE_PAUSE_NS 2000000
+
+struct pm_delete_stats {
+    int64_t rows;            /* rows deleted, the run's own row included */
+    int64_t transactions;    /* write transactions committed */
+    int64_t longest_tx_ns;   /* the longest: how long the write lock was held at once */
+};
+
+/* Delete a run: every row of every table with a run_id column (the
+ * schema's convention for per-run tables, read from the file, so a table
+ * added later is covered), in write transactions of at most `chunk_rows`
+ * rows (0: PM_DELETE_CHUNK) so that recorders writing into the same file
+ * wait for one chunk at most; then, in the last transaction, the run's row
+ * in runs.  Hosts and the metric catalog stay.  A run being recorded
+ * (pm_store_run_live) is refused before anything is deleted.  Interrupted,
+ * it leaves the run's row and part of its rows: deleting it again finishes
+ * the job.  Returns 0 when deleted, 1 when refused, -1 on error. */
+int pm_store_delete_run(struct pm_store *st, int64_t run_id, const char *boot_id, int chunk_rows,
+                        struct pm_delete_stats *ds);
+
+struct pm_vacuum_stats {
+    int64_t file_before, file_after;  /* the database file, bytes */
+    int64_t wal_before, wal_after;    /* its -wal file, bytes (0: none) */
+    int64_t vacuum_ns;                /* how long VACUUM held the write lock */
+    int checkpointed;                 /* the WAL was copied back and truncated */
+};
+
+/* Checkpoint the WAL into the file, VACUUM (the pages freed by deletions
+ * go back to the file system), then checkpoint again, truncating the file
+ * and the WAL to what they hold.  VACUUM holds the
+ * write lock while it rewrites the whole file: the caller makes sure no
+ * recorder is writing. */
+int pm_store_vacuum(struct pm_store *st, struct pm_vacuum_stats *vs);
+
 /* A new public run id: 10 base32 chars of milliseconds since the epoch
  * then 6 random ones (Crockford alphabet): sortable by time, unique across
  * hosts.  buf must hold 17 bytes. */

@@ -11,6 +11,9 @@ bench/startup.py -n 30 "$B/pressmon"
 echo
 echo "== diff ($B/bench/bench_diff)"
 "$B/bench/bench_diff"
+echo
+echo "== rm ($B/bench/bench_rm; the databases go to ${TMPDIR:-/tmp})"
+"$B/bench/bench_rm" "$B/pressmon" "${TMPDIR:-/tmp}"
 if [ "$(id -u)" = 0 ]; then
     echo
     echo "== attribution (bench/attribution.sh)"

@@ -139,11 +139,12 @@ static void test_unknown(void **state)
     struct fx *f = *state;
     assert_int_equal(run_err(f->st, "01JZZZ"), -1);
     assert_non_null(strstr(captured, "no run '01JZZZ'"));
-    assert_int_equal(run_err(f->st, "x'; DROP TABLE runs; --"), -1);
+    /* Malformed: can name no run (rm exits 2 for these, 1 for the others). */
+    assert_int_equal(run_err(f->st, "x'; DROP TABLE runs; --"), PM_SELECT_BAD);
     assert_non_null(strstr(captured, "not a run id"));
-    assert_int_equal(run_err(f->st, "01JDXA00000000012"), -1); /* too long */
-    assert_int_equal(run_err(f->st, ""), -1);
-    assert_int_equal(run_err(f->st, "outcome:fail"), -1);
+    assert_int_equal(run_err(f->st, "01JDXA00000000012"), PM_SELECT_BAD); /* too long */
+    assert_int_equal(run_err(f->st, ""), PM_SELECT_BAD);
+    assert_int_equal(run_err(f->st, "outcome:fail"), PM_SELECT_BAD);
     assert_non_null(strstr(captured, "group"));
 }
 
@@ -161,9 +162,9 @@ static void test_last(void **state)
     assert_int_equal(id, f->id[0]);
     assert_int_equal(run_err(f->st, "last~6"), -1);
     assert_non_null(strstr(captured, "fewer than 7 runs"));
-    assert_int_equal(run_err(f->st, "last~x"), -1);
-    assert_int_equal(run_err(f->st, "last~-1"), -1);
-    assert_int_equal(run_err(f->st, "last~"), -1);
+    assert_int_equal(run_err(f->st, "last~x"), PM_SELECT_BAD);
+    assert_int_equal(run_err(f->st, "last~-1"), PM_SELECT_BAD);
+    assert_int_equal(run_err(f->st, "last~"), PM_SELECT_BAD);
 }
 
 static void test_label(void **state)
@@ -174,7 +175,7 @@ static void test_label(void **state)
     assert_int_equal(id, f->id[1]); /* the newest with that label */
     assert_int_equal(run_err(f->st, "label:nope"), -1);
     assert_non_null(strstr(captured, "nope"));
-    assert_int_equal(run_err(f->st, "label:"), -1);
+    assert_int_equal(run_err(f->st, "label:"), PM_SELECT_BAD);
 }
 
 static int contains(const int64_t *ids, int n, int64_t id)
@@ -227,7 +228,7 @@ static void test_group_errors(void **state)
     capture_begin(&tmp, &saved);
     int n = pm_select_group(f->st, "outcome:maybe", &ids);
     capture_end(tmp, saved);
-    assert_int_equal(n, -1);
+    assert_int_equal(n, PM_SELECT_BAD);
     assert_null(ids);
     assert_non_null(strstr(captured, "outcome:fail"));
 
@@ -240,7 +241,23 @@ static void test_group_errors(void **state)
     capture_begin(&tmp, &saved);
     n = pm_select_group(f->st, ",,", &ids);
     capture_end(tmp, saved);
+    assert_int_equal(n, PM_SELECT_BAD);
+
+    /* a malformed element of a list, or a group where a list wants one run */
+    capture_begin(&tmp, &saved);
+    n = pm_select_group(f->st, "last,last~x", &ids);
+    capture_end(tmp, saved);
+    assert_int_equal(n, PM_SELECT_BAD);
+    assert_null(ids);
+    capture_begin(&tmp, &saved);
+    n = pm_select_group(f->st, "last,outcome:fail", &ids);
+    capture_end(tmp, saved);
+    assert_int_equal(n, PM_SELECT_BAD);
+    capture_begin(&tmp, &saved);
+    n = pm_select_group(f->st, "last,01JZZZ", &ids);
+    capture_end(tmp, saved);
     assert_int_equal(n, -1);
+    assert_null(ids);
 }
 
 int main(void)
