@@ -82,6 +82,10 @@ int pm_select_run(struct pm_store *st, const char *sel, int64_t *run_id);
  * (0 = empty group, reported by the caller), or -1 / PM_SELECT_BAD (as
  * pm_select_run) after printing an error. */
 int pm_select_group(struct pm_store *st, const char *sel, int64_t **ids);
+/* Append id to the growing array *ids (*n used, *cap allocated) unless it is
+ * already there: a comma list, or several selectors, may name a run twice.
+ * Returns 0, or -1 (with a message) when out of memory. */
+int pm_push_unique_id(int64_t **ids, int *n, int *cap, int64_t id);
 
 /* Minimal getopt_long-style wrapper shared by the commands is not needed:
  * commands use getopt_long directly with "+" to stop at the first

@@ -239,25 +239,6 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int push_id(int64_t **ids, int *n, int *cap, int64_t id)
-{
-    for (int i = 0; i < *n; i++)
-        if ((*ids)[i] == id)
-            return 0;
-    if (*n == *cap) {
-        int ncap = *cap ? *cap * 2 : 64;
-        int64_t *p = realloc(*ids, (size_t)ncap * sizeof **ids);
-        if (!p) {
-            pm_err("out of memory while selecting runs");
-            return -1;
-        }
-        *ids = p;
-        *cap = ncap;
-    }
-    (*ids)[(*n)++] = id;
-    return 0;
-}
-
 /* The uid of a run being recorded into the file, if any (for --vacuum). */
 static int any_live(struct pm_store *st, const char *boot_id, struct run_row *live)
 {
@@ -434,7 +415,7 @@ int cmd_rm(int argc, char **argv)
             status = PM_EXIT_FAIL;
         }
         for (int j = 0; j < k && status == PM_EXIT_OK; j++)
-            if (push_id(&ids, &n, &cap, g[j]) < 0)
+            if (pm_push_unique_id(&ids, &n, &cap, g[j]) < 0)
                 status = PM_EXIT_FAIL;
         free(g);
     }
@@ -482,7 +463,7 @@ int cmd_prune(int argc, char **argv)
     int64_t *ids = NULL;
     int n = 0, cap = 0, rc, status = PM_EXIT_OK;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (push_id(&ids, &n, &cap, sqlite3_column_int64(s, 0)) < 0) {
+        if (pm_push_unique_id(&ids, &n, &cap, sqlite3_column_int64(s, 0)) < 0) {
             status = PM_EXIT_FAIL;
             break;
         }

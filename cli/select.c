@@ -185,8 +185,7 @@ int pm_select_run(struct pm_store *st, const char *sel, int64_t *run_id)
     return prefix_match(db, sel, run_id);
 }
 
-/* Append id unless it is already there (a comma list may name a run twice). */
-static int push_unique(int64_t **ids, int *n, int *cap, int64_t id)
+int pm_push_unique_id(int64_t **ids, int *n, int *cap, int64_t id)
 {
     for (int i = 0; i < *n; i++)
         if ((*ids)[i] == id)
@@ -219,7 +218,7 @@ static int select_all_where(sqlite3 *db, const char *sel, const char *column, co
     sqlite3_bind_text(q, 1, value, -1, SQLITE_TRANSIENT);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        if (push_unique(ids, n, cap, sqlite3_column_int64(q, 0)) < 0) {
+        if (pm_push_unique_id(ids, n, cap, sqlite3_column_int64(q, 0)) < 0) {
             sqlite3_finalize(q);
             return -1;
         }
@@ -253,7 +252,7 @@ static int select_one_group(struct pm_store *st, const char *sel, int64_t **ids,
     int rc = pm_select_run(st, sel, &id);
     if (rc < 0)
         return rc;
-    return push_unique(ids, n, cap, id);
+    return pm_push_unique_id(ids, n, cap, id);
 }
 
 int pm_select_group(struct pm_store *st, const char *sel, int64_t **ids)
@@ -283,7 +282,7 @@ int pm_select_group(struct pm_store *st, const char *sel, int64_t **ids)
         int64_t id;
         rc = list ? pm_select_run(st, tok, &id) : select_one_group(st, tok, ids, &n, &cap);
         if (rc == 0 && list)
-            rc = push_unique(ids, &n, &cap, id);
+            rc = pm_push_unique_id(ids, &n, &cap, id);
         if (rc < 0)
             break;
     }
