@@ -86,6 +86,9 @@ int pm_select_group(struct pm_store *st, const char *sel, int64_t **ids);
  * already there: a comma list, or several selectors, may name a run twice.
  * Returns 0, or -1 (with a message) when out of memory. */
 int pm_push_unique_id(int64_t **ids, int *n, int *cap, int64_t id);
+/* The exit status for a failed selection: a malformed selector is a usage
+ * error (2), one that names no run, or several, a failure (1). */
+int pm_select_exit(int select_rc);
 
 /* Minimal getopt_long-style wrapper shared by the commands is not needed:
  * commands use getopt_long directly with "+" to stop at the first

@@ -461,15 +461,19 @@ int cmd_diff(int argc, char **argv)
     int64_t *ia = NULL, *ib = NULL;
     int ret = PM_EXIT_FAIL;
     int na = pm_select_group(st, sa, &ia);
-    if (na < 0)
+    if (na < 0) {
+        ret = pm_select_exit(na);
         goto out;
+    }
     if (na == 0) {
         pm_err("group '%s' has no runs in %s (see 'pressmon runs')", sa, pm_store_path(st));
         goto out;
     }
     int nb = pm_select_group(st, sb, &ib);
-    if (nb < 0)
+    if (nb < 0) {
+        ret = pm_select_exit(nb);
         goto out;
+    }
     if (nb == 0) {
         pm_err("group '%s' has no runs in %s (see 'pressmon runs')", sb, pm_store_path(st));
         goto out;

@@ -324,8 +324,11 @@ int cmd_export(int argc, char **argv)
     char err[512];
     struct pm_batch b = {0};
     struct pm_xrun run;
-    if (pm_select_run(st, argv[optind], &run_id) < 0)
+    int sel = pm_select_run(st, argv[optind], &run_id);
+    if (sel < 0) {
+        rc = pm_select_exit(sel);
         goto done;
+    }
     sqlite3 *db = pm_store_db(st);
     if (pm_src_run(db, run_id, &run, err, sizeof err) < 0) {
         pm_err("%s", err);

@@ -138,8 +138,11 @@ int cmd_push(int argc, char **argv)
         return PM_EXIT_FAIL;
     int64_t run_id;
     int rc = PM_EXIT_FAIL;
-    if (pm_select_run(st, argv[optind], &run_id) < 0)
+    int sel = pm_select_run(st, argv[optind], &run_id);
+    if (sel < 0) {
+        rc = pm_select_exit(sel);
         goto done;
+    }
     struct pm_push_stats stats;
     char safe[512], uid[32] = "?";
     pm_url_safe(url, safe, sizeof safe);

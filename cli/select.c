@@ -13,8 +13,9 @@
  *   A,B,C                        a comma list of single selectors
  *
  * A selector that cannot name any run (bad syntax) gives PM_SELECT_BAD, one
- * that names no run of this database (or is ambiguous) -1: `rm` tells a
- * usage error (2) from "nothing matched" (1) by it.
+ * that names no run of this database (or is ambiguous) -1: every command
+ * exits 2 (usage error) for the first and 1 for the second
+ * (pm_select_exit).
  *
  * "Newest" is by started_at, then by id, so that runs started in the same
  * nanosecond on different hosts (merged databases) still have one order.
@@ -183,6 +184,11 @@ int pm_select_run(struct pm_store *st, const char *sel, int64_t *run_id)
         return PM_SELECT_BAD;
     }
     return prefix_match(db, sel, run_id);
+}
+
+int pm_select_exit(int select_rc)
+{
+    return select_rc == PM_SELECT_BAD ? PM_EXIT_USAGE : PM_EXIT_FAIL;
 }
 
 int pm_push_unique_id(int64_t **ids, int *n, int *cap, int64_t id)

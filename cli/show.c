@@ -225,9 +225,10 @@ int cmd_show(int argc, char **argv)
     if (!st)
         return PM_EXIT_FAIL;
     int64_t run_id;
-    if (pm_select_run(st, argv[optind], &run_id) != 0) {
+    int sel = pm_select_run(st, argv[optind], &run_id);
+    if (sel != 0) {
         pm_store_close(st);
-        return PM_EXIT_FAIL;
+        return pm_select_exit(sel);
     }
     sqlite3 *sdb = pm_store_db(st);
     sqlite3_stmt *s;

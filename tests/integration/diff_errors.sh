@@ -26,7 +26,10 @@ uid1=$(sqlite3 "$db" "select uid from runs order by id limit 1")
 expect 1 "$uid1" -- "$pre" last   # the candidates are listed
 expect 1 "has no runs" -- outcome:fail outcome:pass
 expect 1 "has no runs" -- label:nothing last
-expect 1 "outcome:fail and outcome:pass" -- outcome:maybe last
+expect 2 "outcome:fail and outcome:pass" -- outcome:maybe last
+expect 2 "last~N" -- last~x last
+expect 2 "give a label" -- last label:
+expect 2 "not a run id" -- last "a-b"
 expect 2 "two runs" -- last
 expect 2 "choose one" -- --json --markdown last~1 last
 expect 2 "--top" -- --top x last~1 last

@@ -24,6 +24,11 @@ pm show NOPE;      expect_eq "$RC" 1 "unknown run"
 expect_contains "$ERR" "NOPE" "names the unknown run"
 pm show last~9;    expect_eq "$RC" 1 "last~9 of 3 runs"
 pm show label:zzz; expect_eq "$RC" 1 "unknown label"
+# A selector that cannot name a run is a usage error (2), as in rm.
+pm show last~x;    expect_eq "$RC" 2 "malformed last~N"
+expect_contains "$ERR" "last~N" "says what a selector looks like"
+pm show outcome:fail; expect_eq "$RC" 2 "a group where one run is wanted"
+pm events a-b;     expect_eq "$RC" 2 "not a run id (events)"
 # Own CPU over a run of a few ms is mostly starting the threads: given as a
 # time (a share would read ~100%); over a longer run as a share of a core.
 pm record -l short -- true
