@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "../sampler/platform.h"
 
 static const char rm_usage[] =
     "usage: pressmon rm [options] RUN...\n"
@@ -232,13 +233,6 @@ static void print_run(const char *verb, const struct run_row *r, int64_t rows)
     fflush(stdout);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The uid of a run being recorded into the file, if any (for --vacuum). */
 static int any_live(struct pm_store *st, const char *boot_id, struct run_row *live)
 {
@@ -271,7 +265,7 @@ static int delete_runs(struct pm_store *st, const struct rm_opts *o, int prune, 
     json_object_set_new(js, "db", json_string(pm_store_path(st)));
     json_object_set_new(js, "dry_run", json_boolean(o->dry_run));
     int ndone = 0, nlive = 0, failed = 0;
-    int64_t rows = 0, longest = 0, t0 = now_ns();
+    int64_t rows = 0, longest = 0, t0 = pm_mono_ns();
     for (int i = 0; i < n && !failed; i++) {
         struct run_row r;
         if (read_run(st, ids[i], &r) < 0) {
@@ -309,7 +303,7 @@ static int delete_runs(struct pm_store *st, const struct rm_opts *o, int prune, 
             json_array_append_new(done, jr);
         }
     }
-    double secs = (double)(now_ns() - t0) / 1e9;
+    double secs = (double)(pm_mono_ns() - t0) / 1e9;
     json_object_set_new(js, o->dry_run ? "would_delete" : "deleted", done);
     json_object_set_new(js, "recording", recording);
     if (!o->dry_run) {
@@ -456,7 +450,7 @@ int cmd_prune(int argc, char **argv)
         snprintf(nothing, sizeof nothing, "nothing to prune: %s holds %ld run%s or fewer", pm_store_path(st),
                  o.keep, o.keep == 1 ? "" : "s");
     } else if (o.older) {
-        sqlite3_bind_int64(s, 1, now_ns() - o.older_ns);
+        sqlite3_bind_int64(s, 1, pm_wall_ns() - o.older_ns);
         snprintf(nothing, sizeof nothing, "nothing to prune: no run in %s started more than %s ago",
                  pm_store_path(st), o.older);
     }
