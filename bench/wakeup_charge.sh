@@ -20,7 +20,6 @@ d=$(mktemp -d)
 inst=$TR/instances/pm-charge-$$
 cleanup() { [ -d "$inst" ] && rmdir "$inst"; rm -rf "$d"; }
 trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap "rmdir $inst" EXIT
 "$B" 100 $((S + 3)) >"$d/timer.out" &
 bt=$!
 "$P" record -q --db "$d/c.db" --duration $((S + 3))s &

@@ -8,7 +8,8 @@
 # tests/fuzz/corpus/ so that make test replays it from then on.
 set -eu
 b=$1; secs=$2
-ntargets=20   # fuzz_parsers.c NTARGETS
+ntargets=$(sed -n 's/^#define NTARGETS \([0-9]*\).*/\1/p' tests/fuzz/fuzz_parsers.c)
+[ -n "$ntargets" ] || { echo "fuzz.sh: no NTARGETS in tests/fuzz/fuzz_parsers.c"; exit 1; }
 mkdir -p "$b/corpus" "$b/crashes"
 cp tests/fuzz/corpus/* "$b/corpus/" 2>/dev/null || true
 if [ ! -e "$b/corpus/.seeded" ]; then

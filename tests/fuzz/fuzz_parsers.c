@@ -38,6 +38,7 @@
 #include "sampler/macos_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+extern const unsigned pm_fuzz_ntargets;
 
 /* A promise a parser broke: abort, so that libFuzzer keeps the input and
  * fuzz_replay fails. */
@@ -274,7 +275,9 @@ static void fuzz_one(unsigned which, const char *b, size_t n)
     }
 }
 
+/* tools/fuzz.sh reads this line to seed every target. */
 #define NTARGETS 20
+const unsigned pm_fuzz_ntargets = NTARGETS;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

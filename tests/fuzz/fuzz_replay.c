@@ -21,7 +21,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define NTARGETS 20 /* fuzz_parsers.c */
+extern const unsigned pm_fuzz_ntargets; /* fuzz_parsers.c */
 
 static long inputs;
 
@@ -72,7 +72,7 @@ static void replay_fixture(const uint8_t *b, size_t n)
         return;
     memcpy(in + 1, b, n);
     size_t cuts[] = {n, 1, 7, n / 2, n ? n - 1 : 0};
-    for (unsigned t = 0; t < NTARGETS; t++) {
+    for (unsigned t = 0; t < pm_fuzz_ntargets; t++) {
         in[0] = (uint8_t)t;
         for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++)
             if (cuts[c] <= n)
