@@ -3,7 +3,6 @@
  */
 #include "curl_dl.h"
 
-#include <pthread.h>
 #include <stdio.h>
 
 #include "dl.h"
@@ -44,32 +43,23 @@ static const struct pm_dl_lib libcurl = {
     .nsyms = sizeof syms / sizeof syms[0],
 };
 
-/* Written once under pthread_once, read-only after. */
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* Written once by pm_dl_get, read-only after. */
 static struct pm_curl curl;
-static int loaded;
-static char why[768];
+static struct pm_dl_once once = PM_DL_ONCE_INIT;
 
-static void load(void)
+/* Once per process, under pm_dl_get's lock: curl_global_init is not
+ * thread-safe on every libcurl. */
+static int global_init(void *table, const char *used, char *why, size_t n)
 {
-    const char *used = pm_dl_load(&libcurl, &curl, sizeof curl, why, sizeof why);
-    if (!used)
-        return;
-    /* Once per process, here: curl_global_init is not thread-safe on every
-     * libcurl, and pthread_once serializes it. */
-    CURLcode c = curl.global_init(CURL_GLOBAL_DEFAULT);
-    if (c != CURLE_OK) {
-        snprintf(why, sizeof why, "cannot initialize libcurl (%s): %s", used, curl.easy_strerror(c));
-        return;
-    }
-    loaded = 1;
+    const struct pm_curl *c = table;
+    CURLcode rc = c->global_init(CURL_GLOBAL_DEFAULT);
+    if (rc == CURLE_OK)
+        return 0;
+    snprintf(why, n, "cannot initialize libcurl (%s): %s", used, c->easy_strerror(rc));
+    return -1;
 }
 
 const struct pm_curl *pm_curl_load(char *err, size_t n)
 {
-    pthread_once(&once, load);
-    if (loaded)
-        return &curl;
-    snprintf(err, n, "%s", why);
-    return NULL;
+    return pm_dl_get(&libcurl, &once, &curl, sizeof curl, global_init, err, n);
 }

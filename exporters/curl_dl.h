@@ -34,7 +34,7 @@ struct pm_curl {
     void (*slist_free_all)(struct curl_slist *l);
 };
 
-/* Loads libcurl and runs curl_global_init, once per process (pthread_once:
+/* Loads libcurl and runs curl_global_init, once per process (pm_dl_get:
  * any thread may call it).  NULL with a message naming the library and how
  * to install it when it cannot be loaded or is not libcurl; every later
  * call gives the same answer. */

@@ -44,8 +44,9 @@ static void *open_lib(const struct pm_dl_lib *l, const char **used, char *why, s
     return NULL;
 }
 
-const char *pm_dl_load(const struct pm_dl_lib *l, void *table, size_t table_size, char *why,
-                       size_t n)
+/* Open and resolve: the name the library was opened by, or NULL with a
+ * message in why and the table zeroed. */
+static const char *load(const struct pm_dl_lib *l, void *table, size_t table_size, char *why, size_t n)
 {
     const char *used = NULL;
     void *lib = open_lib(l, &used, why, n);
@@ -66,4 +67,23 @@ const char *pm_dl_load(const struct pm_dl_lib *l, void *table, size_t table_size
         memcpy((char *)table + l->syms[i].off, &p, sizeof p);
     }
     return used;
+}
+
+void *pm_dl_get(const struct pm_dl_lib *l, struct pm_dl_once *o, void *table, size_t table_size,
+                int (*init)(void *table, const char *used, char *why, size_t n), char *err, size_t n)
+{
+    pthread_mutex_lock(&o->mu);
+    if (!o->tried) {
+        o->tried = 1;
+        const char *used = load(l, table, table_size, o->why, sizeof o->why);
+        o->ok = used && (!init || init(table, used, o->why, sizeof o->why) == 0);
+        if (!o->ok)
+            memset(table, 0, table_size);
+    }
+    int ok = o->ok;
+    pthread_mutex_unlock(&o->mu);
+    if (ok)
+        return table;
+    snprintf(err, n, "%s", o->why);
+    return NULL;
 }

@@ -58,7 +58,7 @@ static void wipe_free(char *s)
 
 struct pm_http *pm_http_new(const struct pm_http_opts *o, char *err, size_t n)
 {
-    /* Loads libcurl and runs curl_global_init once (pthread_once).  Callers
+    /* Loads libcurl and runs curl_global_init once (pm_dl_get).  Callers
      * create their pm_http on the main thread anyway (pm_live_start does),
      * before the threads that push exist. */
     const struct pm_curl *cu = pm_curl_load(err, n);

@@ -3,9 +3,6 @@
  */
 #include "snappy_dl.h"
 
-#include <pthread.h>
-#include <stdio.h>
-
 #include "dl.h"
 
 static const struct pm_dl_sym syms[] = {
@@ -37,22 +34,11 @@ static const struct pm_dl_lib libsnappy = {
     .nsyms = sizeof syms / sizeof syms[0],
 };
 
-/* Written once under pthread_once, read-only after. */
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* Written once by pm_dl_get, read-only after. */
 static struct pm_snappy snappy;
-static int loaded;
-static char why[768];
-
-static void load(void)
-{
-    loaded = pm_dl_load(&libsnappy, &snappy, sizeof snappy, why, sizeof why) != NULL;
-}
+static struct pm_dl_once once = PM_DL_ONCE_INIT;
 
 const struct pm_snappy *pm_snappy_load(char *err, size_t n)
 {
-    pthread_once(&once, load);
-    if (loaded)
-        return &snappy;
-    snprintf(err, n, "%s", why);
-    return NULL;
+    return pm_dl_get(&libsnappy, &once, &snappy, sizeof snappy, NULL, err, n);
 }

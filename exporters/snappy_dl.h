@@ -27,7 +27,7 @@ struct pm_snappy {
     size_t (*max_compressed_length)(size_t source_length);
 };
 
-/* Loads libsnappy once per process (pthread_once: any thread may call
+/* Loads libsnappy once per process (pm_dl_get: any thread may call
  * it).  NULL with a message naming the library and how to install it when
  * it cannot be loaded or is not libsnappy; every later call gives the same
  * answer. */
