@@ -342,6 +342,17 @@ static void test_reap_stale(void **state)
     (void)state;
 }
 
+/* n system samples 10 ms apart, memory available only, into the open
+ * transaction. */
+static void put_mem_samples(struct pm_store *st, int64_t run, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct pm_sys_rec r = {.t_ns = (int64_t)i * 10000000, .present = UINT64_C(1) << PM_M_MEM_AVAILABLE};
+        r.v[PM_M_MEM_AVAILABLE] = 1000000 - i;
+        assert_int_equal(pm_store_put_sys(st, run, &r), 0);
+    }
+}
+
 /* A run with rows in every per-run table of the schema: samples (n of
  * them), a process with an exec, samples and an exit, an event, a tag
  * (begin_run), and rows in the two tables test_delete_run adds. */
@@ -349,11 +360,7 @@ static int64_t filled_run(struct pm_store *st, const struct pm_host *h, pid_t re
 {
     int64_t run = begin_run(st, h, recorder);
     assert_int_equal(pm_store_begin(st), 0);
-    for (int i = 0; i < n; i++) {
-        struct pm_sys_rec r = {.t_ns = (int64_t)i * 10000000, .present = UINT64_C(1) << PM_M_MEM_AVAILABLE};
-        r.v[PM_M_MEM_AVAILABLE] = 1000000 - i;
-        assert_int_equal(pm_store_put_sys(st, run, &r), 0);
-    }
+    put_mem_samples(st, run, n);
     for (int pid = 100; pid < 103; pid++) {
         struct pm_proc_start_rec ps = {.t_ns = 5, .pid = pid, .ppid = 1, .start_ns = 5};
         strcpy(ps.comm, "worker");
@@ -593,11 +600,7 @@ static void test_vacuum(void **state)
     struct pm_host h = host();
     int64_t run = begin_run(st, &h, 0);
     assert_int_equal(pm_store_begin(st), 0);
-    for (int i = 0; i < 20000; i++) {
-        struct pm_sys_rec r = {.t_ns = (int64_t)i * 10000000, .present = UINT64_C(1) << PM_M_MEM_AVAILABLE};
-        r.v[PM_M_MEM_AVAILABLE] = 1000000 - i;
-        assert_int_equal(pm_store_put_sys(st, run, &r), 0);
-    }
+    put_mem_samples(st, run, 20000);
     assert_int_equal(pm_store_commit(st), 0);
     struct pm_delete_stats ds;
     assert_int_equal(pm_store_delete_run(st, run, "boot-a", 0, &ds), 0);
