@@ -111,6 +111,17 @@ static int run_err(struct pm_store *st, const char *sel)
     return rc;
 }
 
+/* pm_select_group with its message captured in `captured`. */
+static int group_err(struct pm_store *st, const char *sel, int64_t **ids)
+{
+    FILE *tmp;
+    int saved;
+    capture_begin(&tmp, &saved);
+    int n = pm_select_group(st, sel, ids);
+    capture_end(tmp, saved);
+    return n;
+}
+
 static void test_exact_and_prefix(void **state)
 {
     struct fx *f = *state;
@@ -223,39 +234,25 @@ static void test_group_errors(void **state)
 {
     struct fx *f = *state;
     int64_t *ids = (int64_t *)1;
-    FILE *tmp;
-    int saved;
-    capture_begin(&tmp, &saved);
-    int n = pm_select_group(f->st, "outcome:maybe", &ids);
-    capture_end(tmp, saved);
+    int n = group_err(f->st, "outcome:maybe", &ids);
     assert_int_equal(n, PM_SELECT_BAD);
     assert_null(ids);
     assert_non_null(strstr(captured, "outcome:fail"));
 
-    capture_begin(&tmp, &saved);
-    n = pm_select_group(f->st, "01JDXA0000000001,01JDXC", &ids);
-    capture_end(tmp, saved);
+    n = group_err(f->st, "01JDXA0000000001,01JDXC", &ids);
     assert_int_equal(n, -1);
     assert_non_null(strstr(captured, "ambiguous"));
 
-    capture_begin(&tmp, &saved);
-    n = pm_select_group(f->st, ",,", &ids);
-    capture_end(tmp, saved);
+    n = group_err(f->st, ",,", &ids);
     assert_int_equal(n, PM_SELECT_BAD);
 
     /* a malformed element of a list, or a group where a list wants one run */
-    capture_begin(&tmp, &saved);
-    n = pm_select_group(f->st, "last,last~x", &ids);
-    capture_end(tmp, saved);
+    n = group_err(f->st, "last,last~x", &ids);
     assert_int_equal(n, PM_SELECT_BAD);
     assert_null(ids);
-    capture_begin(&tmp, &saved);
-    n = pm_select_group(f->st, "last,outcome:fail", &ids);
-    capture_end(tmp, saved);
+    n = group_err(f->st, "last,outcome:fail", &ids);
     assert_int_equal(n, PM_SELECT_BAD);
-    capture_begin(&tmp, &saved);
-    n = pm_select_group(f->st, "last,01JZZZ", &ids);
-    capture_end(tmp, saved);
+    n = group_err(f->st, "last,01JZZZ", &ids);
     assert_int_equal(n, -1);
     assert_null(ids);
 }
