@@ -46,3 +46,12 @@ traced() {
     cat "$T"/ld.* >"$T/trace" 2>/dev/null || :
     grep -q 'calling init: .*libsqlite3' "$T/trace" || fail "no loader trace for pressmon $*"
 }
+# pushed_via ENV LIB URL: a push to URL (a closed port) with ENV naming LIB,
+# the library a push loads without it, goes as far as connecting.  ENV
+# stays set.
+pushed_via() {
+    export "$1=$2"
+    traced push last --to "$3" --retries 0
+    expect_eq "$RC" 1 "push with $1=$2"
+    expect_contains "$ERR" "Couldn't connect" "$1=$2 is used"
+}

@@ -37,10 +37,7 @@ LIB=$(sed -n 's/.*calling init: \(.*libcurl[^ ]*\).*/\1/p' "$T/trace" | head -n 
 [ -f "$LIB" ] || fail "loaded libcurl is not a file: '$LIB'"
 
 # PRESSMON_LIBCURL names the library: the real one works the same ...
-export PRESSMON_LIBCURL="$LIB"
-traced push last --to "$CLOSED" --retries 0
-expect_eq "$RC" 1 "push with PRESSMON_LIBCURL=$LIB"
-expect_contains "$ERR" "Couldn't connect" "PRESSMON_LIBCURL=$LIB is used"
+pushed_via PRESSMON_LIBCURL "$LIB" "$CLOSED"
 
 # ... a missing file fails before any connection, naming the file and the fix,
 # and nothing falls back to the system's libcurl.

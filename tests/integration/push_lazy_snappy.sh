@@ -69,10 +69,7 @@ expect_contains "$ERR" "Couldn't connect" "Influx push to a closed port"
 none_of "an Influx push" libsnappy
 
 # PRESSMON_LIBSNAPPY names the library: the real one works the same ...
-export PRESSMON_LIBSNAPPY="$LIB"
-traced push last --to "$CLOSED" --retries 0
-expect_eq "$RC" 1 "push with PRESSMON_LIBSNAPPY=$LIB"
-expect_contains "$ERR" "Couldn't connect" "PRESSMON_LIBSNAPPY=$LIB is used"
+pushed_via PRESSMON_LIBSNAPPY "$LIB" "$CLOSED"
 
 # ... a missing file fails before anything is sent, naming the file and the
 # fix, and nothing falls back to the system's libsnappy.
