@@ -400,10 +400,8 @@ int cmd_rm(int argc, char **argv)
     for (int i = optind; i < argc && status == PM_EXIT_OK; i++) {
         int64_t *g = NULL;
         int k = pm_select_group(st, argv[i], &g);
-        if (k == PM_SELECT_BAD)
-            status = PM_EXIT_USAGE;
-        else if (k < 0)
-            status = PM_EXIT_FAIL;
+        if (k < 0)
+            status = pm_select_exit(k);
         else if (k == 0) {
             pm_err("rm: '%s' matches no run in %s (see 'pressmon runs')", argv[i], pm_store_path(st));
             status = PM_EXIT_FAIL;
