@@ -316,7 +316,18 @@ static int validate(struct pm_store *st, enum pm_store_mode mode, char *err, siz
 {
     int ver = pm_store_db_version(st);
     if (ver < 0) {
-        snprintf(err, errlen, "%s is not a pressmon database (%s)", st->path, sqlite3_errmsg(st->db));
+        int ec = sqlite3_errcode(st->db) & 0xff; /* the primary code */
+        if (ec == SQLITE_NOTADB)
+            snprintf(err, errlen, "%s is not a pressmon database (%s)", st->path, sqlite3_errmsg(st->db));
+        else
+            /* A WAL database is opened through its -shm (and -wal) file
+             * beside it: a full disk or a read-only directory fails here,
+             * as an I/O error, before the file is read at all. */
+            snprintf(err, errlen, "cannot read %s: %s%s", st->path, sqlite3_errmsg(st->db),
+                     ec == SQLITE_IOERR || ec == SQLITE_FULL || ec == SQLITE_CANTOPEN
+                         ? " (SQLite needs room beside it for its -wal and -shm files: is the disk full,"
+                           " or the directory read-only?)"
+                         : "");
         return -1;
     }
     if (ver > pm_store_schema_version()) {

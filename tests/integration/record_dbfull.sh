@@ -17,4 +17,18 @@ expect_eq "$n" 1 "the failure is said exactly once"
 grep "cannot write to the database" "$T/err" | grep -q "$db: .*full" || fail "the message names the file and the cause: $(cat "$T/err")"
 # What was committed before the disk filled is still readable.
 [ "$(sqlite3 "$db" 'pragma integrity_check')" = ok ] || fail "integrity after ENOSPC"
+# A database closed cleanly on a disk that is full: reading it fails for what
+# it is (SQLite cannot make its -shm file beside it), not as "not a pressmon
+# database".
+mkdir "$T/small2"
+mount -t tmpfs -o size=400k tmpfs "$T/small2" || fail "second tmpfs"
+trap 'umount "$T/small" "$T/small2" 2>/dev/null; rm -rf "$T"' EXIT
+pm record -q -- true
+expect_eq "$RC" 0 "a run to copy"
+cp "$DB" "$T/small2/copy.db"
+dd if=/dev/zero of="$T/small2/pad" bs=4k 2>/dev/null
+pm runs --db "$T/small2/copy.db"
+expect_eq "$RC" 1 "runs on a full disk"
+expect_contains "$ERR" "is the disk full" "runs on a full disk says why"
+case "$ERR" in *"not a pressmon database"*) fail "a full disk called a foreign file: $ERR" ;; esac
 echo ok
