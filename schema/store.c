@@ -417,6 +417,21 @@ fail:
     return -1;
 }
 
+/* A non-empty file that does not start with SQLite's header.  SQLite
+ * refuses most such files itself, but takes one shorter than its header
+ * (a 1-byte file, say) for an empty database and writes over it. */
+static int foreign_file(const char *path)
+{
+    static const char magic[16] = "SQLite format 3";
+    char head[sizeof magic];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
+    if (fd < 0)
+        return 0; /* absent, or unreadable: SQLite says which */
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    return n > 0 && (n < (ssize_t)sizeof head || memcmp(head, magic, sizeof magic) != 0);
+}
+
 struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *err, size_t errlen)
 {
     if (errlen)
@@ -435,6 +450,11 @@ struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *
     }
     if (mode == PM_STORE_READ && access(path, W_OK) != 0)
         flags = SQLITE_OPEN_READONLY;
+    if (foreign_file(path)) {
+        snprintf(err, errlen, "%s is not a pressmon database (it is not an SQLite file; it was not changed)", path);
+        pm_store_close(st);
+        return NULL;
+    }
     int rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         int e = errno;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,6 +173,18 @@ static void test_refuses_newer_and_foreign(void **state)
     fclose(f);
     assert_null(pm_store_open(db_path("text.db"), PM_STORE_WRITE, err, sizeof(err)));
     assert_non_null(strstr(err, "text.db"));
+
+    /* A file shorter than SQLite's header, which SQLite itself would take
+     * for an empty database and overwrite: refused, and left as it was. */
+    f = fopen(db_path("one.db"), "w");
+    fputs("x", f);
+    fclose(f);
+    assert_null(pm_store_open(db_path("one.db"), PM_STORE_WRITE, err, sizeof(err)));
+    assert_non_null(strstr(err, "not a pressmon database"));
+    assert_null(pm_store_open(db_path("one.db"), PM_STORE_READ, err, sizeof(err)));
+    struct stat sb;
+    assert_int_equal(stat(db_path("one.db"), &sb), 0);
+    assert_int_equal(sb.st_size, 1);
     (void)state;
 }
 
