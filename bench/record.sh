@@ -4,7 +4,8 @@
 #    included) while recording for BENCH_SECONDS (default 20):
 #      100 Hz system-only, 1 kHz system-only, 100 Hz + a 50-process tree at 25 Hz;
 #    with missed ticks and lateness p50/p99 of each, and the floor under
-#    them: a bare timerfd thread at 100 Hz and 1 kHz (bench/bench_timer.c);
+#    them: a bare timerfd thread at 100 Hz and 1 kHz (bench/bench_timer.c),
+#    and the same thread reading the four files of a 100 Hz tick;
 #  - bytes per system sample and per process sample on disk (SQLite dbstat);
 #  - wall time of `pressmon record -- true` against `true`.
 #   bench/record.sh build/pressmon
@@ -38,6 +39,12 @@ if [ -x "$T" ]; then
     echo "floor: a bare timerfd thread reading nothing, ${S} s each"
     "$T" 100 "$S"
     "$T" 1000 "$S"
+    # The least any sampler pays here for what pressmon reads on every
+    # 100 Hz tick: the same timer, and a pread of each of those four files
+    # (no parsing, no storing).  The 100 Hz system-only case cannot cost
+    # less than this on this machine.
+    echo "floor with the four files read on every 100 Hz tick (meminfo, PSI cpu/memory/io):"
+    "$T" 100 "$S" /proc/meminfo /proc/pressure/cpu /proc/pressure/memory /proc/pressure/io
 fi
 echo
 echo "bytes on disk (SQLite dbstat: pages of the table, B-tree overhead included)"
