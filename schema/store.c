@@ -722,14 +722,52 @@ static char *argv_json(char *const *argv, int argc)
     return s;
 }
 
+/* The id for a new run: one past the highest run id in runs or in any
+ * per-run table (a table with a run_id column, as run_tables() finds
+ * them).  runs.id is a plain INTEGER PRIMARY KEY, which SQLite would give
+ * out again as max(id) + 1: after the newest run's row was deleted by
+ * hand (the sqlite3 shell does not enforce foreign keys, so nothing
+ * cascades), the next run took its id and its samples, processes and
+ * events as its own.  Each max is one index probe from the top (every
+ * per-run table is keyed or indexed by run_id first); `run_id < 2^62`
+ * leaves out the text and blob values a hand edit may have put there,
+ * which sort above numbers.  0 when the tables cannot be listed: SQLite
+ * then picks the id, as before. */
+static int64_t next_run_id(struct pm_store *st)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT m.name FROM main.sqlite_master m WHERE m.type = 'table' AND m.name <> 'runs'"
+                           " AND EXISTS (SELECT 1 FROM pragma_table_info(m.name, 'main') WHERE name = 'run_id')",
+                           -1, &s, NULL) != SQLITE_OK)
+        return 0;
+    char *sql = sqlite3_mprintf("SELECT max(x) FROM (SELECT max(id) AS x FROM main.runs");
+    while (sql && sqlite3_step(s) == SQLITE_ROW)
+        sql = sqlite3_mprintf("%z UNION ALL SELECT (SELECT CAST(run_id AS INTEGER) FROM main.\"%w\""
+                              " WHERE run_id < 4611686018427387904 ORDER BY run_id DESC LIMIT 1)",
+                              sql, (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sql = sqlite3_mprintf("%z)", sql);
+    int64_t next = 0;
+    if (sql && sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            int64_t top = sqlite3_column_int64(s, 0);
+            next = top < 1 ? 1 : top < INT64_MAX ? top + 1 : 0;
+        }
+        sqlite3_finalize(s);
+    }
+    sqlite3_free(sql);
+    return next;
+}
+
 int64_t pm_store_run_begin(struct pm_store *st, const struct pm_run_info *ri)
 {
     char *cmd = argv_json(ri->argv, ri->argv ? ri->argc : 0);
     sqlite3_stmt *s;
     const char *sql =
         "INSERT INTO runs(uid, host_id, label, command, cwd, started_at, state, interval_ns,"
-        " proc_interval_ns, recorder_pid, boot_id, version, sources, tree_mechanism, attribution)"
-        " VALUES (?,?,?,?,?,?,'recording',?,?,?,?,?,?,?,?)";
+        " proc_interval_ns, recorder_pid, boot_id, version, sources, tree_mechanism, attribution, id)"
+        " VALUES (?,?,?,?,?,?,'recording',?,?,?,?,?,?,?,?,?)";
     int64_t id = -1;
     if (exec(st, "BEGIN IMMEDIATE") < 0)
         goto out;
@@ -756,6 +794,9 @@ int64_t pm_store_run_begin(struct pm_store *st, const struct pm_run_info *ri)
     sqlite3_bind_text(s, 12, ri->sources, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 13, ri->tree_mechanism, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 14, ri->attribution, -1, SQLITE_STATIC);
+    int64_t next = next_run_id(st); /* inside the write transaction: no other run can take it */
+    if (next > 0)
+        sqlite3_bind_int64(s, 15, next);
     if (sqlite3_step(s) != SQLITE_DONE) {
         sqlite3_finalize(s);
         goto sqlfail;

@@ -516,6 +516,48 @@ static void test_delete_run(void **state)
     (void)state;
 }
 
+/* A run whose row was deleted by hand, without foreign keys (the sqlite3
+ * shell's default), leaves its rows behind: the next run must not take
+ * its id and, with it, those rows. */
+static void test_run_id_not_reused(void **state)
+{
+    char err[512];
+    struct pm_store *st = pm_store_open(db_path("reuse.db"), PM_STORE_WRITE, err, sizeof(err));
+    assert_non_null(st);
+    /* filled_run also writes these two tables (test_delete_run's). */
+    assert_int_equal(sqlite3_exec(pm_store_db(st),
+                                  "CREATE TABLE later_rowid(run_id INTEGER NOT NULL, x INTEGER);"
+                                  "CREATE TABLE later_keyed(run_id INTEGER NOT NULL, k TEXT NOT NULL,"
+                                  " PRIMARY KEY (run_id, k)) WITHOUT ROWID",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    struct pm_host h = host();
+    int64_t a = filled_run(st, &h, getpid(), 20, 1);
+    int64_t b = filled_run(st, &h, getpid(), 30, 1);
+    int64_t b_rows = rows_of(st, b, 1) - 1;
+    char sql[256];
+    snprintf(sql, sizeof sql, "PRAGMA foreign_keys = OFF; DELETE FROM runs WHERE id = %lld", (long long)b);
+    assert_int_equal(sqlite3_exec(pm_store_db(st), sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(rows_of(st, b, 0), b_rows); /* the rows stay: nothing cascaded */
+    /* A text run id (sorts above every number) is passed over. */
+    assert_int_equal(sqlite3_exec(pm_store_db(st), "INSERT INTO later_rowid(run_id, x) VALUES ('zz', 1)", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
+    int64_t c = begin_run(st, &h, getpid());
+    assert_true(c > b);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM samples WHERE run_id = %lld", (long long)c);
+    assert_int_equal(query_int(st, sql), 0);
+    assert_int_equal(rows_of(st, b, 0), b_rows);
+    /* Rows of a run id above every run's (a later table's only): passed over too. */
+    assert_int_equal(sqlite3_exec(pm_store_db(st), "INSERT INTO later_keyed(run_id, k) VALUES (1000, 'x')", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(begin_run(st, &h, getpid()), 1001);
+    assert_true(a < b);
+    pm_store_close(st);
+    (void)state;
+}
+
 /* A writer in another connection, as a recorder's writer thread: one
  * sample per transaction, as often as it can get the write lock, until
  * told to stop; counts its commits while `counting` is set. */
@@ -714,6 +756,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reap_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_id_not_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_lets_writers_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vacuum, setup, teardown),
         cmocka_unit_test(test_run_uid),
