@@ -74,7 +74,9 @@ static const char prune_usage[] =
     "\n"
     "A run being recorded is never deleted, nor counted as a failure: prune says\n"
     "it kept it.  Recorders writing into the same file keep working meanwhile: runs\n"
-    "are deleted 1,000 rows per transaction, oldest run first.\n"
+    "are deleted 1,000 rows per transaction, oldest run first.  prune also removes\n"
+    "the rows of runs deleted by hand (`sqlite3 ... 'delete from runs ...'` leaves\n"
+    "them: the sqlite3 shell does not enforce foreign keys).\n"
     "\n"
     "options:\n"
     "  -d, --db PATH      database (default $PRESSMON_DB, else ./pressmon.db)\n"
@@ -320,6 +322,25 @@ static int delete_runs(struct pm_store *st, const struct rm_opts *o, int prune, 
         else if (ndone || !nlive)
             printf("deleted %d run%s (%lld rows) in %.2f s; the write lock was held at most %.1f ms at a time\n",
                    ndone, ndone == 1 ? "" : "s", (long long)rows, secs, (double)longest / 1e6);
+    }
+
+    /* prune also takes away the rows of runs deleted by hand (their row in
+     * runs gone, the rest left: the sqlite3 shell does not cascade).  No
+     * command can reach them; they only take space. */
+    if (prune && !failed) {
+        int64_t nruns;
+        struct pm_delete_stats ds;
+        if (pm_store_delete_orphans(st, PM_DELETE_CHUNK, o->dry_run, &nruns, &ds) < 0) {
+            pm_err("%s: removing the rows of runs deleted by hand: %s", cmd, pm_store_errmsg(st));
+            failed = 1;
+        } else if (nruns > 0) {
+            if (human)
+                printf("%s %lld row%s left by %lld run%s deleted by hand (no row in runs)%s\n",
+                       o->dry_run ? "would remove" : "removed", (long long)ds.rows, ds.rows == 1 ? "" : "s",
+                       (long long)nruns, nruns == 1 ? "" : "s", o->dry_run ? "; --dry-run: nothing was removed" : "");
+            json_object_set_new(js, "orphans", json_pack("{s:I,s:I}", "runs", (json_int_t)nruns, "rows",
+                                                         (json_int_t)ds.rows));
+        }
     }
 
     int status = failed || (!prune && nlive) ? PM_EXIT_FAIL : PM_EXIT_OK;

@@ -1137,6 +1137,9 @@ int pm_store_run_live(struct pm_store *st, int64_t run_id, const char *boot_id)
 struct run_table {
     char *chunk_sql;   /* at most ?2 rows of run ?1 */
     char *all_sql;     /* every row of run ?1 */
+    char *orphan_sql;  /* at most ?2 rows of run ?1, if runs has no row ?1 */
+    char *next_sql;    /* the lowest run id above ?1 (any type: a hand edit may leave text) */
+    char *count_sql;   /* the rows of run ?1 */
 };
 
 static void free_run_tables(struct run_table *t, int n)
@@ -1144,6 +1147,9 @@ static void free_run_tables(struct run_table *t, int n)
     for (int i = 0; i < n; i++) {
         sqlite3_free(t[i].chunk_sql);
         sqlite3_free(t[i].all_sql);
+        sqlite3_free(t[i].orphan_sql);
+        sqlite3_free(t[i].next_sql);
+        sqlite3_free(t[i].count_sql);
     }
     free(t);
 }
@@ -1198,9 +1204,18 @@ static int run_tables(struct pm_store *st, struct run_table **out)
                                          " (SELECT %s FROM main.\"%w\" WHERE run_id = ?1 LIMIT ?2)",
                                          name, key ? key : "rowid", key ? key : "rowid", name);
         t[n].all_sql = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE run_id = ?1", name);
+        t[n].orphan_sql = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE (%s) IN"
+                                          " (SELECT %s FROM main.\"%w\" WHERE run_id = ?1 LIMIT ?2)"
+                                          " AND NOT EXISTS (SELECT 1 FROM main.runs WHERE id = ?1)",
+                                          name, key ? key : "rowid", key ? key : "rowid", name);
+        t[n].next_sql = sqlite3_mprintf("SELECT run_id FROM main.\"%w\" WHERE run_id > ?1 OR (?1 IS NULL AND"
+                                        " run_id IS NOT NULL) ORDER BY run_id LIMIT 1",
+                                        name);
+        t[n].count_sql = sqlite3_mprintf("SELECT count(*) FROM main.\"%w\" WHERE run_id = ?1", name);
         sqlite3_free(key);
         n++;
-        if (!t[n - 1].chunk_sql || !t[n - 1].all_sql)
+        if (!t[n - 1].chunk_sql || !t[n - 1].all_sql || !t[n - 1].orphan_sql || !t[n - 1].next_sql ||
+            !t[n - 1].count_sql)
             goto oom;
     }
     if (rc != SQLITE_DONE)
@@ -1224,8 +1239,9 @@ fail:
 /* One write transaction around `sql` bound to (run_id, limit): the rows it
  * deleted, or -1.  *held_ns: from holding the write lock to releasing it
  * (also into the stats). */
-static int64_t delete_tx(struct pm_store *st, const char *const *sql, int nsql, int64_t run_id, int64_t limit,
-                         struct pm_delete_stats *ds, int64_t *held_ns)
+static int64_t delete_tx(struct pm_store *st, const char *const *sql, int nsql, int64_t run_id,
+                         const sqlite3_value *run_value, int64_t limit, struct pm_delete_stats *ds,
+                         int64_t *held_ns)
 {
     if (exec(st, "BEGIN IMMEDIATE") < 0)
         return -1;
@@ -1237,7 +1253,10 @@ static int64_t delete_tx(struct pm_store *st, const char *const *sql, int nsql, 
             exec(st, "ROLLBACK");
             return -1;
         }
-        sqlite3_bind_int64(s, 1, run_id);
+        if (run_value)
+            sqlite3_bind_value(s, 1, run_value);
+        else
+            sqlite3_bind_int64(s, 1, run_id);
         if (limit > 0)
             sqlite3_bind_int64(s, 2, limit);
         if (step_done(st, s, "deleting a run") < 0) {
@@ -1332,7 +1351,7 @@ int pm_store_delete_run(struct pm_store *st, int64_t run_id, const char *boot_id
     for (int i = 0; i < n && rc == 0; i++) {
         const char *sql = t[i].chunk_sql;
         int64_t got, held = 0;
-        while ((got = delete_tx(st, &sql, 1, run_id, chunk_rows, ds, &held)) == chunk_rows)
+        while ((got = delete_tx(st, &sql, 1, run_id, NULL, chunk_rows, ds, &held)) == chunk_rows)
             between_chunks(st, held);
         if (got < 0)
             rc = -1;
@@ -1349,7 +1368,7 @@ int pm_store_delete_run(struct pm_store *st, int64_t run_id, const char *boot_id
                 all[i] = t[i].all_sql;
             all[n] = "DELETE FROM runs WHERE id = ?1";
             int64_t held;
-            if (delete_tx(st, all, n + 1, run_id, 0, ds, &held) < 0)
+            if (delete_tx(st, all, n + 1, run_id, NULL, 0, ds, &held) < 0)
                 rc = -1;
             free(all);
         }
@@ -1358,6 +1377,152 @@ int pm_store_delete_run(struct pm_store *st, int64_t run_id, const char *boot_id
         sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     sqlite3_wal_autocheckpoint(st->db, WAL_CHECKPOINT_PAGES);
     free_run_tables(t, n);
+    return rc;
+}
+
+/* Whether runs has a row with this id (1), not (0), or -1. */
+static int run_row_exists(struct pm_store *st, const sqlite3_value *id)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM main.runs WHERE id = ?1", -1, &s, NULL) != SQLITE_OK) {
+        set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+        return -1;
+    }
+    sqlite3_bind_value(s, 1, id);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+        return -1;
+    }
+    return rc == SQLITE_ROW;
+}
+
+/* The rows of run `id` in table `t`: counted (dry run) or deleted in
+ * chunks, each chunk only while runs still has no such row.  The rows
+ * deleted or counted, or -1. */
+static int64_t orphan_rows(struct pm_store *st, const struct run_table *t, const sqlite3_value *id, int chunk_rows,
+                           int dry_run, struct pm_delete_stats *ds)
+{
+    if (dry_run) {
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(st->db, t->count_sql, -1, &s, NULL) != SQLITE_OK) {
+            set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+            return -1;
+        }
+        sqlite3_bind_value(s, 1, id);
+        int64_t c = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+        if (c < 0)
+            set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+        sqlite3_finalize(s);
+        if (c > 0)
+            ds->rows += c;
+        return c;
+    }
+    const char *sql = t->orphan_sql;
+    int64_t got, held = 0, before = ds->rows;
+    while ((got = delete_tx(st, &sql, 1, 0, id, chunk_rows, ds, &held)) == chunk_rows)
+        between_chunks(st, held);
+    return got < 0 ? -1 : ds->rows - before;
+}
+
+int pm_store_delete_orphans(struct pm_store *st, int chunk_rows, int dry_run, int64_t *nruns,
+                            struct pm_delete_stats *ds)
+{
+    memset(ds, 0, sizeof *ds);
+    *nruns = 0;
+    if (chunk_rows <= 0)
+        chunk_rows = PM_DELETE_CHUNK;
+    struct run_table *t;
+    int n = run_tables(st, &t);
+    if (n < 0)
+        return -1;
+    /* Distinct orphan ids over all tables, to count runs, not tables. */
+    sqlite3_value **seen = NULL;
+    int nseen = 0, cap = 0, rc = 0;
+    st->wal_pages = 0;
+    sqlite3_wal_hook(st->db, note_wal, st);
+    for (int i = 0; i < n && rc == 0; i++) {
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(st->db, t[i].next_sql, -1, &s, NULL) != SQLITE_OK) {
+            set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+            rc = -1;
+            break;
+        }
+        sqlite3_value *id = NULL; /* NULL: from the lowest */
+        for (;;) {
+            if (id)
+                sqlite3_bind_value(s, 1, id);
+            else
+                sqlite3_bind_null(s, 1);
+            int step = sqlite3_step(s);
+            sqlite3_value *next = step == SQLITE_ROW ? sqlite3_value_dup(sqlite3_column_value(s, 0)) : NULL;
+            sqlite3_reset(s);
+            if (step == SQLITE_DONE)
+                break;
+            if (!next) {
+                if (step == SQLITE_ROW)
+                    set_err(st, "out of memory");
+                else
+                    set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
+                rc = -1;
+                break;
+            }
+            sqlite3_value_free(id);
+            id = next;
+            int exists = run_row_exists(st, id);
+            if (exists != 0) {
+                rc = exists < 0 ? -1 : 0;
+                if (rc)
+                    break;
+                continue;
+            }
+            if (orphan_rows(st, &t[i], id, chunk_rows, dry_run, ds) < 0) {
+                rc = -1;
+                break;
+            }
+            int known = 0;
+            for (int k = 0; k < nseen && !known; k++)
+                known = sqlite3_value_type(seen[k]) == sqlite3_value_type(id) &&
+                        sqlite3_value_bytes(seen[k]) == sqlite3_value_bytes(id) &&
+                        (sqlite3_value_type(id) == SQLITE_INTEGER
+                             ? sqlite3_value_int64(seen[k]) == sqlite3_value_int64(id)
+                         : sqlite3_value_type(id) == SQLITE_FLOAT
+                             ? sqlite3_value_double(seen[k]) == sqlite3_value_double(id)
+                             : memcmp(sqlite3_value_blob(seen[k]), sqlite3_value_blob(id),
+                                      (size_t)sqlite3_value_bytes(id)) == 0);
+            if (!known) {
+                if (nseen == cap) {
+                    int ncap = cap ? cap * 2 : 8;
+                    sqlite3_value **p = realloc(seen, (size_t)ncap * sizeof *p);
+                    if (!p) {
+                        set_err(st, "out of memory");
+                        rc = -1;
+                        break;
+                    }
+                    seen = p;
+                    cap = ncap;
+                }
+                seen[nseen] = sqlite3_value_dup(id);
+                if (!seen[nseen]) {
+                    set_err(st, "out of memory");
+                    rc = -1;
+                    break;
+                }
+                nseen++;
+            }
+        }
+        sqlite3_value_free(id);
+        sqlite3_finalize(s);
+    }
+    if (st->wal_pages >= WAL_CHECKPOINT_PAGES)
+        sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sqlite3_wal_autocheckpoint(st->db, WAL_CHECKPOINT_PAGES);
+    for (int k = 0; k < nseen; k++)
+        sqlite3_value_free(seen[k]);
+    free(seen);
+    free_run_tables(t, n);
+    *nruns = nseen;
     return rc;
 }
 

@@ -89,6 +89,16 @@ struct pm_delete_stats {
 int pm_store_delete_run(struct pm_store *st, int64_t run_id, const char *boot_id, int chunk_rows,
                         struct pm_delete_stats *ds);
 
+/* Delete the rows whose run is gone: rows of a per-run table whose
+ * run_id has no row in runs (a run deleted by hand: the sqlite3 shell
+ * does not enforce foreign keys, so nothing cascades).  A recorder writes
+ * its run's row before any other, so no live run has such rows.  Chunked
+ * like pm_store_delete_run; each chunk checks again that the run is
+ * absent.  With dry_run, only counts.  *nruns: how many such run ids;
+ * ds->rows: their rows.  0, or -1 with the store's error. */
+int pm_store_delete_orphans(struct pm_store *st, int chunk_rows, int dry_run, int64_t *nruns,
+                            struct pm_delete_stats *ds);
+
 struct pm_vacuum_stats {
     int64_t file_before, file_after;  /* the database file, bytes */
     int64_t wal_before, wal_after;    /* its -wal file, bytes (0: none) */

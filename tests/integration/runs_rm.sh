@@ -2,7 +2,8 @@
 # selector kind, prune --keep and --older-than, --dry-run, the usage errors
 # (nothing deleted), a run being recorded (refused, and its recorder keeps
 # every sample while a large run is deleted beside it), --vacuum, and
-# integrity afterwards.
+# integrity afterwards; a run deleted by hand with the sqlite3 shell (its
+# id not given out again, its rows removed by prune).
 . "$(dirname "$0")/lib.sh"
 
 # sqlite3 with a busy timeout: recorders write alongside in places.
@@ -230,4 +231,41 @@ expect_eq "$(qq "select count(*) from hosts")" "$HOSTS" "hosts stay"
 expect_eq "$(qq "pragma integrity_check")" ok "integrity at the end"
 pm runs
 expect_eq "$RC" 0 "runs on the emptied database"
+
+# ---- runs deleted by hand ---------------------------------------------------
+# The sqlite3 shell does not enforce foreign keys: deleting a run's row by
+# hand leaves its samples, processes and events.  The next run must not
+# take its id (and them with it), and prune removes them.
+rec -l first -- sh -c 'sleep 0.3 & wait'
+rec -l hand -- sh -c 'sleep 0.3 & wait'
+HAND=$(id_of "$(uid hand)") FIRST=$(id_of "$(uid first)")
+ROWS_HAND=$(($(rows_of "$HAND") - 1)) ROWS_FIRST=$(rows_of "$FIRST")
+expect_ge "$ROWS_HAND" 30 "the run deleted by hand had rows"
+qq "delete from runs where id = $HAND"
+expect_eq "$(rows_of "$HAND")" "$ROWS_HAND" "sqlite3 left the rows of the run it deleted"
+rec -l after -- sh -c 'sleep 0.3 & wait'
+AFTER=$(id_of "$(uid after)")
+[ "$AFTER" -gt "$HAND" ] || fail "the new run took id $AFTER, the hand-deleted run's ($HAND)"
+expect_eq "$(qq "select samples = (select count(*) from samples where run_id = $AFTER) from runs where id = $AFTER")" 1 \
+    "the new run holds its own samples only"
+ROWS_AFTER=$(rows_of "$AFTER")
+before=$(everything)
+pm prune --keep 10 --dry-run
+expect_eq "$RC" 0 "prune --dry-run ($ERR)"
+expect_contains "$OUT" "would remove $ROWS_HAND rows left by 1 run deleted by hand" "prune --dry-run counts them"
+expect_eq "$(everything)" "$before" "--dry-run removed nothing"
+pm prune --keep 10 --json
+expect_eq "$RC" 0 "prune --json ($ERR)"
+printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["orphans"] == {"runs": 1, "rows": int(sys.argv[1])}, d
+assert d["deleted"] == [], d
+' "$ROWS_HAND" || fail "prune --json: $OUT"
+gone "$HAND" "prune after a run was deleted by hand"
+expect_eq "$(rows_of "$FIRST")" "$ROWS_FIRST" "the other runs keep their rows"
+expect_eq "$(rows_of "$AFTER")" "$ROWS_AFTER" "the run after keeps its rows"
+pm prune --keep 10
+expect_eq "$OUT" "nothing to prune: $DB holds 10 runs or fewer" "a second prune finds nothing"
+expect_eq "$(qq "pragma integrity_check")" ok "integrity after removing the rows of a hand-deleted run"
 echo ok

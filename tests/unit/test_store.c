@@ -518,7 +518,7 @@ static void test_delete_run(void **state)
 
 /* A run whose row was deleted by hand, without foreign keys (the sqlite3
  * shell's default), leaves its rows behind: the next run must not take
- * its id and, with it, those rows. */
+ * its id and, with it, those rows; pm_store_delete_orphans removes them. */
 static void test_run_id_not_reused(void **state)
 {
     char err[512];
@@ -552,8 +552,45 @@ static void test_run_id_not_reused(void **state)
     assert_int_equal(sqlite3_exec(pm_store_db(st), "INSERT INTO later_keyed(run_id, k) VALUES (1000, 'x')", NULL,
                                   NULL, NULL),
                      SQLITE_OK);
-    assert_int_equal(begin_run(st, &h, getpid()), 1001);
-    assert_true(a < b);
+    int64_t d = begin_run(st, &h, getpid());
+    assert_int_equal(d, 1001);
+
+    /* pm_store_delete_orphans (prune): the rows of b, of 'zz', of 1000 and
+     * of 5.5, in whatever type a hand edit left them; nothing of a, c, d. */
+    assert_int_equal(sqlite3_exec(pm_store_db(st), "INSERT INTO later_rowid(run_id, x) VALUES (5.5, 1), (5.5, 2)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    int64_t rows_a = rows_of(st, a, 1), rows_c = rows_of(st, c, 0), rows_d = rows_of(st, d, 0);
+    int64_t total = query_int(st, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM procs) +"
+                                  " (SELECT count(*) FROM proc_samples) + (SELECT count(*) FROM events) +"
+                                  " (SELECT count(*) FROM run_tags) + (SELECT count(*) FROM later_rowid) +"
+                                  " (SELECT count(*) FROM later_keyed)");
+    int64_t nruns;
+    struct pm_delete_stats ds;
+    assert_int_equal(pm_store_delete_orphans(st, 7, 1, &nruns, &ds), 0);
+    assert_int_equal(nruns, 4);
+    assert_int_equal(ds.rows, b_rows + 1 + 1 + 2);
+    assert_int_equal(ds.transactions, 0);
+    assert_int_equal(rows_of(st, b, 0), b_rows); /* a dry run */
+    assert_int_equal(pm_store_delete_orphans(st, 7, 0, &nruns, &ds), 0);
+    assert_int_equal(nruns, 4);
+    assert_int_equal(ds.rows, b_rows + 4);
+    assert_true(ds.transactions >= 30 / 7); /* b's 30 samples alone take 5 chunks */
+    assert_int_equal(rows_of(st, b, 0), 0);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM later_rowid WHERE run_id IN ('zz', 5.5)"), 0);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM later_keyed WHERE run_id = 1000"), 0);
+    assert_int_equal(rows_of(st, a, 1), rows_a);
+    assert_int_equal(rows_of(st, c, 0), rows_c);
+    assert_int_equal(rows_of(st, d, 0), rows_d);
+    assert_int_equal(query_int(st, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM procs) +"
+                                   " (SELECT count(*) FROM proc_samples) + (SELECT count(*) FROM events) +"
+                                   " (SELECT count(*) FROM run_tags) + (SELECT count(*) FROM later_rowid) +"
+                                   " (SELECT count(*) FROM later_keyed)"),
+                     total - ds.rows);
+    /* Nothing left to find. */
+    assert_int_equal(pm_store_delete_orphans(st, 0, 0, &nruns, &ds), 0);
+    assert_int_equal(nruns, 0);
+    assert_int_equal(ds.rows, 0);
     pm_store_close(st);
     (void)state;
 }
