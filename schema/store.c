@@ -722,10 +722,16 @@ static char *argv_json(char *const *argv, int argc)
     return s;
 }
 
+/* Every table of the main schema with a column named run_id: the schema's
+ * convention for per-run tables (schema/001_init.sql), read from the file
+ * itself so that a table a later migration adds is covered too. */
+#define PER_RUN_TABLES_SQL                                                                   \
+    "SELECT m.name FROM main.sqlite_master m WHERE m.type = 'table' AND EXISTS"              \
+    " (SELECT 1 FROM pragma_table_info(m.name, 'main') WHERE name = 'run_id')"
+
 /* The id for a new run: one past the highest run id in runs or in any
- * per-run table (a table with a run_id column, as run_tables() finds
- * them).  runs.id is a plain INTEGER PRIMARY KEY, which SQLite would give
- * out again as max(id) + 1: after the newest run's row was deleted by
+ * per-run table (PER_RUN_TABLES_SQL).  runs.id is a plain INTEGER PRIMARY
+ * KEY, which SQLite would give out again as max(id) + 1: after the newest run's row was deleted by
  * hand (the sqlite3 shell does not enforce foreign keys, so nothing
  * cascades), the next run took its id and its samples, processes and
  * events as its own.  Each max is one index probe from the top (every
@@ -737,8 +743,7 @@ static int64_t next_run_id(struct pm_store *st)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT m.name FROM main.sqlite_master m WHERE m.type = 'table' AND m.name <> 'runs'"
-                           " AND EXISTS (SELECT 1 FROM pragma_table_info(m.name, 'main') WHERE name = 'run_id')",
+                           PER_RUN_TABLES_SQL,
                            -1, &s, NULL) != SQLITE_OK)
         return 0;
     char *sql = sqlite3_mprintf("SELECT max(x) FROM (SELECT max(id) AS x FROM main.runs");
@@ -1154,9 +1159,7 @@ static void free_run_tables(struct run_table *t, int n)
     free(t);
 }
 
-/* Every table of the main schema with a column named run_id: the schema's
- * convention for per-run tables (schema/001_init.sql), read from the file
- * itself so that a table a later migration adds is emptied too.  A chunk
+/* The per-run tables (PER_RUN_TABLES_SQL) and how to empty each.  A chunk
  * is picked by the table's primary key (its rowid when it declares none):
  * samples, proc_samples and run_tags are keyed (run_id, ...) and procs and
  * events have a (run_id, ...) index, so each chunk is one index range and
@@ -1168,9 +1171,7 @@ static int run_tables(struct pm_store *st, struct run_table **out)
     struct run_table *t = NULL;
     int n = 0, cap = 0;
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT m.name FROM main.sqlite_master m WHERE m.type = 'table' AND EXISTS"
-                           " (SELECT 1 FROM pragma_table_info(m.name, 'main') WHERE name = 'run_id')"
-                           " ORDER BY m.name",
+                           PER_RUN_TABLES_SQL " ORDER BY m.name",
                            -1, &s, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(st->db, "SELECT name FROM pragma_table_info(?1, 'main') WHERE pk > 0 ORDER BY pk", -1,
                            &k, NULL) != SQLITE_OK)
