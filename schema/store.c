@@ -731,9 +731,9 @@ static char *argv_json(char *const *argv, int argc)
 
 /* The id for a new run: one past the highest run id in runs or in any
  * per-run table (PER_RUN_TABLES_SQL).  runs.id is a plain INTEGER PRIMARY
- * KEY, which SQLite would give out again as max(id) + 1: after the newest run's row was deleted by
- * hand (the sqlite3 shell does not enforce foreign keys, so nothing
- * cascades), the next run took its id and its samples, processes and
+ * KEY, which SQLite would give out again as max(id) + 1: after the newest
+ * run's row was deleted by hand (the sqlite3 shell does not enforce
+ * foreign keys, so nothing cascades), the next run took its id and its samples, processes and
  * events as its own.  Each max is one index probe from the top (every
  * per-run table is keyed or indexed by run_id first); `run_id < 2^62`
  * leaves out the text and blob values a hand edit may have put there,
