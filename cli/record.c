@@ -62,7 +62,8 @@ static const char usage_text[] =
     "      --push-protocol P    remote-write, influx or pushgateway (default: from URL)\n"
     "  -h, --help               this text\n"
     "\n"
-    "DUR is a number with a unit: ns, us, ms, s, m, h, d (e.g. 5ms, 1.5s, 2m).\n"
+    "DUR is a number with a unit, which is required: ns, us, ms, s, m, h, d (e.g. 5ms,\n"
+    "1.5s, 2m).\n"
     "\n"
     "exit status: COMMAND's exit code; 128+N if it died of signal N (SIGKILL: 137);\n"
     "125 if pressmon failed (bad option, unwritable database, ...); 126 if COMMAND is not\n"
@@ -125,22 +126,26 @@ static int parse(int argc, char **argv, struct record_opts *o)
             o->db = optarg;
             break;
         case 'i':
-            if (pm_parse_duration(optarg, 1000000, &o->interval) || o->interval < 1000000 ||
-                o->interval > 60000000000LL) {
+            if (pm_duration_arg("record", "--interval", optarg, "10ms or 1s", &o->interval))
+                return -1;
+            if (o->interval < 1000000 || o->interval > 60000000000LL) {
                 pm_err("record: bad --interval '%s': give 1ms..60s, e.g. 10ms", optarg);
                 return -1;
             }
             break;
         case 'p':
-            if (pm_parse_duration(optarg, 1000000, &o->proc_interval) || o->proc_interval < 1000000 ||
-                o->proc_interval > 60000000000LL) {
+            if (pm_duration_arg("record", "--proc-interval", optarg, "40ms or 1s", &o->proc_interval))
+                return -1;
+            if (o->proc_interval < 1000000 || o->proc_interval > 60000000000LL) {
                 pm_err("record: bad --proc-interval '%s': give 1ms..60s, e.g. 40ms", optarg);
                 return -1;
             }
             proc_given = 1;
             break;
         case 'D':
-            if (pm_parse_duration(optarg, 1000000000, &o->duration) || o->duration <= 0) {
+            if (pm_duration_arg("record", "--duration", optarg, "30s or 5m", &o->duration))
+                return -1;
+            if (o->duration <= 0) {
                 pm_err("record: bad --duration '%s': give a positive duration, e.g. 30s", optarg);
                 return -1;
             }
@@ -175,8 +180,9 @@ static int parse(int argc, char **argv, struct record_opts *o)
             o->json = 1;
             break;
         case OPT_COMMIT:
-            if (pm_parse_duration(optarg, 1000000, &o->commit) || o->commit < 50000000 ||
-                o->commit > 5000000000LL) {
+            if (pm_duration_arg("record", "--commit-interval", optarg, "250ms or 1s", &o->commit))
+                return -1;
+            if (o->commit < 50000000 || o->commit > 5000000000LL) {
                 pm_err("record: bad --commit-interval '%s': give 50ms..5s", optarg);
                 return -1;
             }
