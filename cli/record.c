@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -360,20 +361,31 @@ static void status_line(struct pm_recorder *rec, int64_t now_t, int final)
 {
     struct pm_live_status s;
     pm_recorder_status(rec, &s);
-    char dur[32], mem[32];
+    char dur[32], mem[32], line[512], fit[512];
+    size_t n = 0;
     fprintf(stderr, "\r\033[K");
     if (final)
         return;
-    fprintf(stderr, "pressmon ▸ %s · %lld samples", pm_fmt_duration(now_t, dur, sizeof(dur)),
-            (long long)s.samples);
+#define ADD(...) (n += (size_t)snprintf(line + n, n < sizeof line ? sizeof line - n : 0, __VA_ARGS__))
+    ADD("pressmon ▸ %s · %lld samples", pm_fmt_duration(now_t, dur, sizeof(dur)), (long long)s.samples);
     if (s.mem_available_kb >= 0)
-        fprintf(stderr, " · mem available %s", pm_fmt_bytes((double)s.mem_available_kb * 1024, mem, sizeof(mem)));
+        ADD(" · mem available %s", pm_fmt_bytes((double)s.mem_available_kb * 1024, mem, sizeof(mem)));
     if (s.mem_level_pct >= 0)
-        fprintf(stderr, " (%lld%%)", (long long)s.mem_level_pct);
+        ADD(" (%lld%%)", (long long)s.mem_level_pct);
     if (s.psi_mem_some_pm >= 0)
-        fprintf(stderr, " · psi mem %.1f%%", (double)s.psi_mem_some_pm / 10.0);
+        ADD(" · psi mem %.1f%%", (double)s.psi_mem_some_pm / 10.0);
     if (s.missed_ticks)
-        fprintf(stderr, " · %lld missed", (long long)s.missed_ticks);
+        ADD(" · %lld missed", (long long)s.missed_ticks);
+#undef ADD
+    /* A line wider than the terminal wraps, and "\r\033[K" then clears
+     * only its last row: each redraw would leave a stale row behind.  The
+     * width is read at every redraw (4 a second), so a resized terminal is
+     * followed without a SIGWINCH handler; one column is left free, as
+     * some terminals wrap on writing the last one. */
+    struct winsize ws;
+    int cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col - 1 : 79;
+    pm_fit_cols(line, cols, 0, fit, sizeof fit, NULL);
+    fputs(fit, stderr);
     fflush(stderr);
 }
 
