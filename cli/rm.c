@@ -24,11 +24,13 @@
  *     recorded into the file: VACUUM holds the write lock for as long as it
  *     rewrites the whole file, and a recorder gives up after 10 s.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -416,7 +418,9 @@ static struct pm_store *open_rw(const struct rm_opts *o, const char *cmd)
 {
     struct pm_store *st = pm_open_for_read(o->db);
     if (st && !o->dry_run && sqlite3_db_readonly(pm_store_db(st), "main") == 1) {
-        pm_err("%s: cannot delete from %s: it is read-only to you", cmd, pm_store_path(st));
+        int rofs = access(pm_store_path(st), W_OK) != 0 && errno == EROFS;
+        pm_err("%s: cannot delete from %s: %s", cmd, pm_store_path(st),
+               rofs ? "its file system is read-only" : "it is read-only to you");
         pm_store_close(st);
         return NULL;
     }

@@ -38,7 +38,7 @@ struct pm_store *pm_open_for_read(const char *db_opt)
 {
     char err[768];
     struct pm_store *st = pm_store_open(pm_db_path(db_opt), PM_STORE_READ, err, sizeof(err));
-    if (!st)
+    if (!st || *err)
         pm_err("%s", err);
     return st;
 }
