@@ -432,6 +432,30 @@ static int foreign_file(const char *path)
     return n > 0 && (n < (ssize_t)sizeof head || memcmp(head, magic, sizeof magic) != 0);
 }
 
+/* A reader that may write marks the runs of dead recorders aborted, as a
+ * recorder does when it opens the file: `runs` and `show` then say so
+ * instead of "recording" with partial figures until the next recording
+ * (and `rm` and these agree).  Best effort: a reader that cannot write now
+ * (the lock is busy) shows the runs as they are. */
+static void reap_for_reader(struct pm_store *st)
+{
+    sqlite3_stmt *s;
+    int any = 0;
+    if (sqlite3_prepare_v2(st->db, "SELECT EXISTS (SELECT 1 FROM runs WHERE state = 'recording')", -1, &s,
+                           NULL) == SQLITE_OK) {
+        any = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+    }
+    if (!any)
+        return;
+    struct pm_host h;
+    pm_host_info(&h);
+    char saved[sizeof st->err];
+    memcpy(saved, st->err, sizeof saved);
+    pm_store_reap_stale(st, h.boot_id);
+    memcpy(st->err, saved, sizeof saved);
+}
+
 struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *err, size_t errlen)
 {
     if (errlen)
@@ -518,6 +542,8 @@ struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *
     } else if (pm_store_db_version(st) < pm_store_schema_version() && shim_missing_columns(st) < 0) {
         goto fail;
     }
+    if (mode == PM_STORE_READ && flags != SQLITE_OPEN_READONLY)
+        reap_for_reader(st);
     return st;
 fail:
     snprintf(err, errlen, "%s", st->err);
@@ -567,7 +593,7 @@ int pm_store_reap_stale(struct pm_store *st, const char *boot_id)
     if (n == 0)
         return 0;
     if (sqlite3_prepare_v2(st->db,
-                           "UPDATE runs SET state = 'aborted', outcome = 'fail',"
+                           "UPDATE runs SET state = 'aborted',"
                            " samples = (SELECT count(*) FROM samples WHERE run_id = runs.id),"
                            " duration_ns = (SELECT max(t_ns) FROM samples WHERE run_id = runs.id),"
                            " notes = coalesce(notes || '; ', '') || 'recorder died before the run ended'"

@@ -347,7 +347,8 @@ static void test_reap_stale(void **state)
     begin_run(st, &other, getpid());
     assert_int_equal(pm_store_reap_stale(st, "boot-a"), 2);
     char sql[128];
-    snprintf(sql, sizeof(sql), "SELECT state = 'aborted' FROM runs WHERE id = %lld", (long long)r2);
+    snprintf(sql, sizeof(sql), "SELECT state = 'aborted' AND outcome IS NULL FROM runs WHERE id = %lld",
+             (long long)r2);
     assert_int_equal(query_int(st, sql), 1);
     assert_int_equal(query_int(st, "SELECT count(*) FROM runs WHERE state = 'recording'"), 1);
     assert_int_equal(pm_store_reap_stale(st, "boot-a"), 0);
