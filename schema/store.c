@@ -361,7 +361,12 @@ static int validate(struct pm_store *st, enum pm_store_mode mode, char *err, siz
 static const char *const stmt_sql[ST_N] = {
     [ST_SYS] = NULL, /* built from the catalog */
     [ST_PSTART] = "INSERT INTO procs(run_id, pid, ppid, start_ns, comm, argv) VALUES (?,?,?,?,?,?)",
-    [ST_PEXEC] = "UPDATE procs SET comm = ?3, argv = ?4, execs = execs + 1"
+    /* An exec seen after the process was gone comes without comm or argv
+     * (/proc/PID is empty by then): the row keeps what it has, e.g. the
+     * root's, which pressmon wrote from the command it ran.  `record --
+     * /bin/true` lost its argv in 8 of 30 runs and its comm in 1. */
+    [ST_PEXEC] = "UPDATE procs SET comm = coalesce(?3, comm), argv = coalesce(nullif(?4, '[]'), argv),"
+                 " execs = execs + 1"
                  " WHERE id = (SELECT max(id) FROM procs WHERE run_id = ?1 AND pid = ?2)",
     [ST_PSAMPLE] = NULL, /* built from the catalog */
     /* A known status: fills a row not yet ended, or one ended with status
