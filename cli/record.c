@@ -436,8 +436,11 @@ static void forward(struct pm_recorder *rec, pid_t child, int own_group, const s
      * reached the child already; its hangup goes to the session leader
      * alone (pressmon under `script -c`, `ssh -t host pressmon ...`), and
      * the child gets it only from pressmon. */
-    if (!own_group && n->code != SI_USER && n->code != SI_QUEUE && n->code != SI_TKILL &&
-        !(n->sig == SIGHUP && getsid(0) == getpid()))
+    int alone = n->code == SI_USER || n->code == SI_QUEUE;
+#ifdef SI_TKILL /* Linux: tgkill(2) */
+    alone = alone || n->code == SI_TKILL;
+#endif
+    if (!own_group && !alone && !(n->sig == SIGHUP && getsid(0) == getpid()))
         return;
     if (n->sig < NSIG_FWD && last_fwd[n->sig] && n->t - last_fwd[n->sig] < FWD_BURST_NS)
         return;
