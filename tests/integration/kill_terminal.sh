@@ -38,9 +38,11 @@ expect_contains "$(tr -d '\r' <"$T/ts")" 'SIGQUIT from the terminal (Ctrl-\)' "C
 sleep 10 | script -qfec "$PRESSMON record --db $DB -l hup -- sleep 30" "$T/ts" >/dev/null 2>&1 & s=$!
 sleep 1.5
 kill -KILL $s
+# (the recorder is writing: wait for its lock rather than fail)
+qw() { sqlite3 -batch -noheader -cmd ".timeout 5000" "$DB" "$1"; }
 i=0
-while [ "$(q "select state from runs where label='hup'")" != done ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-expect_eq "$(q "select signal from runs where label='hup'")" 1 "the hangup ends the command"
+while [ "$(qw "select state from runs where label='hup'")" != done ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+expect_eq "$(qw "select signal from runs where label='hup'")" 1 "the hangup ends the command"
 pm events label:hup
 expect_contains "$OUT" "killed by SIGHUP: the terminal hung up" "events: the hangup"
 
