@@ -101,28 +101,43 @@ static int find_cgroup(const char *cg, size_t clen, int v1, char *out, size_t ca
     return -1;
 }
 
+int pm_cgroup_dir(const char *cgroup, size_t clen, const char *mountinfo, size_t mlen, int v1, char *out,
+                  size_t cap, size_t *mnt_len)
+{
+    char path[512], mnt[512], root[512];
+    if (find_cgroup(cgroup, clen, v1, path, sizeof(path)) != 0)
+        return -1;
+    if (find_mount(mountinfo, mlen, v1, mnt, sizeof(mnt), root, sizeof(root)) != 0)
+        return -1;
+    /* In a container the mount's root is a sub-cgroup: the process's
+     * path is below it. */
+    const char *rel = path;
+    size_t rl = strlen(root);
+    if (strcmp(root, "/") != 0) {
+        if (strncmp(path, root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+            return -1;
+        rel = path + rl;
+    }
+    if (!strcmp(rel, "/"))
+        rel = "";
+    int n = snprintf(out, cap, "%s%s", mnt, rel);
+    if (n <= 0 || (size_t)n >= cap)
+        return -1;
+    if (mnt_len)
+        *mnt_len = strlen(mnt);
+    return 0;
+}
+
 int pm_cgoom_path(const char *cgroup, size_t clen, const char *mountinfo, size_t mlen, char *out, size_t cap)
 {
     for (int v1 = 1; v1 >= 0; v1--) {
-        char path[512], mnt[512], root[512];
-        if (find_cgroup(cgroup, clen, v1, path, sizeof(path)) != 0)
+        char dir[1024];
+        size_t ml;
+        if (pm_cgroup_dir(cgroup, clen, mountinfo, mlen, v1, dir, sizeof(dir), &ml) != 0)
             continue;
-        if (find_mount(mountinfo, mlen, v1, mnt, sizeof(mnt), root, sizeof(root)) != 0)
-            continue;
-        /* In a container the mount's root is a sub-cgroup: the process's
-         * path is below it. */
-        const char *rel = path;
-        size_t rl = strlen(root);
-        if (strcmp(root, "/") != 0) {
-            if (strncmp(path, root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
-                continue;
-            rel = path + rl;
-        }
-        if (!strcmp(rel, "/"))
-            rel = "";
-        if (!v1 && !*rel)
+        if (!v1 && strlen(dir) == ml)
             continue; /* the v2 root cgroup has no memory.events */
-        int n = snprintf(out, cap, "%s%s/%s", mnt, rel, v1 ? "memory.oom_control" : "memory.events");
+        int n = snprintf(out, cap, "%s/%s", dir, v1 ? "memory.oom_control" : "memory.events");
         return n > 0 && (size_t)n < cap ? 0 : -1;
     }
     return -1;

@@ -32,6 +32,19 @@
  * (no memory cgroup, or the v2 root cgroup, which has no memory.events). */
 int pm_cgoom_path(const char *cgroup, size_t clen, const char *mountinfo, size_t mlen, char *out, size_t cap);
 
+/* Pure: the directory of a process's cgroup, from the bytes of
+ * /proc/PID/cgroup and /proc/self/mountinfo: in the v1 memory hierarchy
+ * (v1 = 1: its "N:memory:/path" line) or in cgroup2 (v1 = 0: its "0::/path"
+ * line), the path made relative to its mount's root (containers).  The
+ * first *mnt_len bytes of `out` are the mount point: out is the mount point
+ * itself when the process is in the mount's root cgroup, which is the
+ * system's root cgroup or, in a cgroup namespace, the container's own (the
+ * caller tells them apart by the files there).  Returns 0, or -1 when the
+ * hierarchy is not mounted, the process has no line for it, its path is
+ * outside the mount's subtree, or `out` is too small. */
+int pm_cgroup_dir(const char *cgroup, size_t clen, const char *mountinfo, size_t mlen, int v1, char *out,
+                  size_t cap, size_t *mnt_len);
+
 struct pm_cgoom;
 
 /* NULL with a reason in `why` when the counter cannot be read. */
