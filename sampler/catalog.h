@@ -151,7 +151,12 @@ enum pm_flags {
       "and the ancestors visible to it; NULL without one; read once a second, stored in KiB")               \
     X(CG_MEM_HIGH, "cg_mem_high_kb", "cgroup_memory_high_bytes", "bytes", 1, PM_GAUGE, PM_F_NONE,         \
       "Throttling threshold of the run's cgroup: the lowest memory.high of its cgroup and the ancestors "  \
-      "visible to it (cgroup v2 only); NULL without one; read once a second, stored in KiB")
+      "visible to it (cgroup v2 only); NULL without one; read once a second, stored in KiB")               \
+    X(CG_MEM_HEADROOM, "cg_mem_headroom_pct", "cgroup_memory_headroom_percent", "percent", 1, PM_GAUGE,   \
+      PM_F_LOWER_IS_WORSE | PM_F_PRESSURE,                                                                 \
+      "Percent of the run's cgroup memory limit not charged to it, (limit - usage) / limit, every tick "   \
+      "against the last limit read; usage counts page cache the kernel reclaims before an OOM kill; "      \
+      "NULL without a limit")
 
 /* Process metrics: one column each in `proc_samples`. */
 #define PM_PROC_METRICS(X)                                                                                 \

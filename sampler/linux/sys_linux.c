@@ -85,6 +85,7 @@ struct pm_sys {
     int fd_cg_high[MAX_CG_LEVELS];     /* memory.high (v2 only) */
     int ncg_max, ncg_high;
     int64_t cg_limit_at;               /* tick_ns of their last read */
+    int64_t cg_max;                    /* the limit last read, bytes; -1 none */
     int fd_temp[MAX_THERMAL];
     int ntemp;
     int fd_throttle[MAX_THERMAL];
@@ -358,6 +359,7 @@ struct pm_sys *pm_sys_open(const struct pm_sys_opts *o, char *sources, size_t sl
     for (int i = 0; i < PSI_N; i++)
         s->fd_psi[i] = s->fd_cg_psi[i] = -1;
     s->fd_cg_memcur = -1;
+    s->cg_max = -1;
     for (int i = 0; i < MAX_CG_LEVELS; i++)
         s->fd_cg_max[i] = s->fd_cg_high[i] = -1;
     long hz = sysconf(_SC_CLK_TCK);
@@ -634,13 +636,21 @@ void pm_sys_read(struct pm_sys *s, int64_t tick_ns, int read_all, struct pm_sys_
     if (s->fd_cg_psi[PSI_IO] >= 0)
         read_psi(s, s->fd_cg_psi[PSI_IO], &s->prev_cg_psi[PSI_IO], PM_M_CG_IO_SOME, -1, r, primed);
     int64_t v;
-    if (s->fd_cg_memcur >= 0 && read_int_fd(s, s->fd_cg_memcur, &v) == 0)
-        SET(r, CG_MEM_CURRENT, v / 1024);
     if ((s->ncg_max || s->ncg_high) && due(primed, read_all, tick_ns, CG_LIMIT_PERIOD_NS, &s->cg_limit_at)) {
-        if (cg_limit(s, s->fd_cg_max, s->ncg_max, &v))
+        s->cg_max = -1;
+        if (cg_limit(s, s->fd_cg_max, s->ncg_max, &v)) {
             SET(r, CG_MEM_MAX, v / 1024);
+            s->cg_max = v;
+        }
         if (cg_limit(s, s->fd_cg_high, s->ncg_high, &v))
             SET(r, CG_MEM_HIGH, v / 1024);
+    }
+    if (s->fd_cg_memcur >= 0 && read_int_fd(s, s->fd_cg_memcur, &v) == 0) {
+        SET(r, CG_MEM_CURRENT, v / 1024);
+        /* v1 usage can pass its limit a little (per-CPU charge batches):
+         * no headroom is 0, not below. */
+        if (s->cg_max > 0)
+            SET(r, CG_MEM_HEADROOM, v >= s->cg_max ? 0 : (int64_t)((double)(s->cg_max - v) * 100 / (double)s->cg_max));
     }
     if (s->ntemp) {
         int64_t best = INT64_MIN;

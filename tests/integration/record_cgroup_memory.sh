@@ -6,7 +6,8 @@
 # peaks between 100 and 200 MiB, cg_mem_max_kb is the 200 MiB on the first,
 # the last and the once-a-second rows and NULL in between, and the
 # end-of-run summary, show, show --json, record --json and the exporters
-# say so.  A run in a sub-cgroup without a limit of its own gets its
+# say so; cg_mem_headroom_pct is filled every tick and diff ranks it.  A
+# run in a sub-cgroup without a limit of its own gets its
 # parent's; a run outside any limit stores cg_mem_max_kb NULL and prints no
 # cgroup line.
 . "$(dirname "$0")/lib.sh"
@@ -55,6 +56,10 @@ expect_eq "$(q "select min(cg_mem_max_kb) || ' ' || max(cg_mem_max_kb) from samp
 expect_eq "$(q "select cg_mem_max_kb is not null from samples where $run order by t_ns limit 1")" 1 "limit on the first row"
 expect_eq "$(q "select cg_mem_max_kb is not null from samples where $run order by t_ns desc limit 1")" 1 "limit on the last row"
 expect_eq "$(q "select count(cg_mem_high_kb) from samples where $run")" 0 "no memory.high on v1"
+expect_eq "$(q "select count(cg_mem_headroom_pct) from samples where $run")" "$n" "cg_mem_headroom_pct on every row"
+hr=$(q "select min(cg_mem_headroom_pct) from samples where $run")
+d=$((hr - (204800 - peak) * 100 / 204800))
+[ $d -ge -1 ] && [ $d -le 1 ] || fail "lowest headroom $hr%, want (204800 - $peak) / 204800 in percent"
 expect_eq "$(q "select unit || ' ' || kind from metrics where name = 'cg_mem_max_kb'")" "bytes gauge" "the catalog row"
 expect_eq "$(q "select max(cgroup_memory_max_bytes) from sample_rates")" 209715200.0 "sample_rates"
 
@@ -98,6 +103,12 @@ expect_eq "$?" 0 "record in the sub-cgroup"
 expect_eq "$(q "select count(cg_mem_max_kb) >= 2, min(cg_mem_max_kb), max(cg_mem_max_kb) from samples where run_id = (select id from runs where label = 'job')")" \
     "1|204800|204800" "the parent's limit"
 expect_contains "$ERR" "of its 200.0 MiB limit" "summary in the sub-cgroup"
+
+# diff ranks the headroom like other memory metrics: lower is worse
+pm diff --json label:limited label:job
+expect_eq "$RC" 0 "diff"
+d=$(printf '%s' "$OUT" | jq -c '.metrics[] | select(.key == "cg_mem_headroom_pct") | [.unit, .stat, .a.min, (.b.min > .a.min), .threshold_below]')
+expect_eq "$d" "[\"percent\",\"p05\",$hr,true,true]" "diff of cg_mem_headroom_pct"
 
 # outside the test cgroup: no limit here (this machine's session cgroup is
 # unlimited), so NULL and no cgroup line

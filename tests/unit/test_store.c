@@ -216,9 +216,11 @@ static void test_migrate_schema2(void **state)
     assert_int_equal(query_int(st, "SELECT count(*) FROM pragma_table_info('samples') WHERE name = 'cooling_max_pct'"),
                      1);
     assert_int_equal(query_int(st, "SELECT count(*) FROM pragma_table_info('samples') WHERE name IN "
-                                   "('cg_mem_max_kb', 'cg_mem_high_kb')"),
-                     2);
-    assert_int_equal(query_int(st, "SELECT count(cg_mem_max_kb) + count(cg_mem_high_kb) FROM samples"), 0);
+                                   "('cg_mem_max_kb', 'cg_mem_high_kb', 'cg_mem_headroom_pct')"),
+                     3);
+    assert_int_equal(
+        query_int(st, "SELECT count(cg_mem_max_kb) + count(cg_mem_high_kb) + count(cg_mem_headroom_pct) FROM samples"),
+        0);
     assert_int_equal(query_int(st, "SELECT count(*) FROM metrics WHERE name = 'cg_mem_max_kb' AND unit = 'bytes'"
                                    " AND kind = 'gauge' AND pressure = 0"),
                      1);

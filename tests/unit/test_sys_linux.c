@@ -336,6 +336,8 @@ static void test_cg_namespace(void **state)
     assert_int_equal(r.v[PM_M_CG_MEM_MAX], 102400); /* 100 MiB */
     assert_false(has(&r, PM_M_CG_MEM_HIGH));         /* "max" */
     assert_false(has(&r, PM_M_CG_MEM_SOME));         /* a counter: nothing to subtract from yet */
+    assert_true(has(&r, PM_M_CG_MEM_HEADROOM));
+    assert_int_equal(r.v[PM_M_CG_MEM_HEADROOM], 50);
 
     write_file(dir, "sys/fs/cgroup/memory.current", "104800000\n");
     write_file(dir, "sys/fs/cgroup/memory.pressure",
@@ -346,11 +348,14 @@ static void test_cg_namespace(void **state)
     assert_int_equal(r.v[PM_M_CG_MEM_SOME], 100000);
     assert_int_equal(r.v[PM_M_CG_MEM_FULL], 50000);
     assert_false(has(&r, PM_M_CG_MEM_MAX)); /* not due before 1 s */
+    assert_true(has(&r, PM_M_CG_MEM_HEADROOM)); /* every tick, against the last limit read */
+    assert_int_equal(r.v[PM_M_CG_MEM_HEADROOM], 0); /* 56 KiB of 100 MiB left */
 
     int reads = 0;
     for (int k = 2; k <= 200; k++) {
         pm_sys_read(s, k * 10 * MS, 0, &r);
         assert_true(has(&r, PM_M_CG_MEM_CURRENT));
+        assert_true(has(&r, PM_M_CG_MEM_HEADROOM));
         if (has(&r, PM_M_CG_MEM_MAX)) {
             assert_int_equal(k % 100, 0);
             reads++;
@@ -362,6 +367,7 @@ static void test_cg_namespace(void **state)
     write_file(dir, "sys/fs/cgroup/memory.high", "94371840\n");
     pm_sys_read(s, 2010 * MS, 1, &r); /* the last sample reads everything */
     assert_false(has(&r, PM_M_CG_MEM_MAX));
+    assert_false(has(&r, PM_M_CG_MEM_HEADROOM)); /* no limit any more */
     assert_true(has(&r, PM_M_CG_MEM_HIGH));
     assert_int_equal(r.v[PM_M_CG_MEM_HIGH], 92160); /* 90 MiB */
     pm_sys_close(s);
@@ -410,6 +416,7 @@ static void test_cg_nested(void **state)
     assert_int_equal(r.v[PM_M_CG_MEM_MAX], 102400);
     assert_true(has(&r, PM_M_CG_MEM_HIGH));
     assert_int_equal(r.v[PM_M_CG_MEM_HIGH], 81920);
+    assert_int_equal(r.v[PM_M_CG_MEM_HEADROOM], 30); /* 70 of the service's 100 MiB */
     pm_sys_read(s, 10 * MS, 0, &r);
     assert_true(has(&r, PM_M_CG_CPU_SOME));
     assert_int_equal(r.v[PM_M_CG_CPU_SOME], 0);
@@ -433,6 +440,7 @@ static void test_cg_v1(void **state)
     assert_int_equal(r.v[PM_M_CG_MEM_CURRENT], 8644); /* 8851456 bytes, rounded down */
     assert_true(has(&r, PM_M_CG_MEM_MAX));
     assert_int_equal(r.v[PM_M_CG_MEM_MAX], 204800); /* job-17's 200 MiB; /ci and the root unlimited */
+    assert_int_equal(r.v[PM_M_CG_MEM_HEADROOM], 95); /* 8.4 of 200 MiB used */
     assert_false(has(&r, PM_M_CG_MEM_HIGH));
     pm_sys_read(s, 10 * MS, 0, &r);
     assert_false(has(&r, PM_M_CG_MEM_SOME));
@@ -447,6 +455,7 @@ static void test_cg_v1(void **state)
     pm_sys_read(s, 0, 1, &r);
     assert_false(has(&r, PM_M_CG_MEM_CURRENT));
     assert_false(has(&r, PM_M_CG_MEM_MAX));
+    assert_false(has(&r, PM_M_CG_MEM_HEADROOM));
     pm_sys_close(s);
     assert_int_equal(count_fds(), before);
 }
