@@ -146,7 +146,7 @@ int pm_cgoom_path(const char *cgroup, size_t clen, const char *mountinfo, size_t
 struct pm_cgoom {
     int fd;
     int64_t last;
-    char file[600];
+    char file[1100];
     char buf[1024];
 };
 
@@ -171,7 +171,12 @@ static int read_count(struct pm_cgoom *c, int64_t *v)
 
 struct pm_cgoom *pm_cgoom_open(pid_t pid, char *why, size_t whylen)
 {
-    char path[64];
+    return pm_cgoom_open_at("", pid, why, whylen);
+}
+
+struct pm_cgoom *pm_cgoom_open_at(const char *root, pid_t pid, char *why, size_t whylen)
+{
+    char path[600], file[600];
     static const size_t cap = 64 * 1024;
     char *cg = malloc(4096), *mi = malloc(cap);
     struct pm_cgoom *c = calloc(1, sizeof(*c));
@@ -180,17 +185,34 @@ struct pm_cgoom *pm_cgoom_open(pid_t pid, char *why, size_t whylen)
         goto fail;
     }
     c->fd = -1;
-    snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-    ssize_t cn = slurp(path, cg, 4096), mn = slurp("/proc/self/mountinfo", mi, cap);
+    snprintf(path, sizeof(path), "%s/proc/self/mountinfo", root);
+    ssize_t mn = slurp(path, mi, cap);
+    snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root, (int)pid);
+    ssize_t cn = slurp(path, cg, 4096);
     if (cn <= 0 || mn <= 0) {
         snprintf(why, whylen, "cannot read %s or /proc/self/mountinfo", path);
         goto fail;
     }
-    if (pm_cgoom_path(cg, (size_t)cn, mi, (size_t)mn, c->file, sizeof(c->file)) != 0) {
-        snprintf(why, whylen, "no memory cgroup with an oom_kill counter (v2 root cgroup, or no memory controller)");
+    int at_root = 0;
+    if (pm_cgoom_path(cg, (size_t)cn, mi, (size_t)mn, file, sizeof(file)) != 0) {
+        /* "0::/" is the root of the cgroup2 mount.  In a container with
+         * its own cgroup namespace that is the container's cgroup, which
+         * has a memory.events; the system's root cgroup has none, and the
+         * open below fails there. */
+        size_t ml;
+        if (pm_cgroup_dir(cg, (size_t)cn, mi, (size_t)mn, 0, path, sizeof(path), &ml) != 0 || strlen(path) != ml ||
+            snprintf(file, sizeof(file), "%s/memory.events", path) >= (int)sizeof(file)) {
+            snprintf(why, whylen, "no memory cgroup with an oom_kill counter (no memory controller)");
+            goto fail;
+        }
+        at_root = 1;
+    }
+    snprintf(c->file, sizeof(c->file), "%s%s", root, file);
+    c->fd = open(c->file, O_RDONLY | O_CLOEXEC);
+    if (c->fd < 0 && errno == ENOENT && at_root) {
+        snprintf(why, whylen, "no memory cgroup with an oom_kill counter (the v2 root cgroup has no memory.events)");
         goto fail;
     }
-    c->fd = open(c->file, O_RDONLY | O_CLOEXEC);
     if (c->fd < 0 || read_count(c, &c->last) != 0) {
         snprintf(why, whylen, "%s: %s", c->file, c->fd < 0 ? strerror(errno) : "no oom_kill line");
         goto fail;

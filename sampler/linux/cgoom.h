@@ -47,8 +47,15 @@ int pm_cgroup_dir(const char *cgroup, size_t clen, const char *mountinfo, size_t
 
 struct pm_cgoom;
 
-/* NULL with a reason in `why` when the counter cannot be read. */
+/* NULL with a reason in `why` when the counter cannot be read.  Where
+ * pm_cgoom_path finds nothing because the process is in cgroup2's root
+ * ("0::/"), the mount root's memory.events is tried: in a container with
+ * its own cgroup namespace that is the container's cgroup, while the
+ * system's root cgroup has no memory.events. */
 struct pm_cgoom *pm_cgoom_open(pid_t pid, char *why, size_t whylen);
+/* The same with /proc/PID/cgroup, /proc/self/mountinfo and the mount
+ * points it lists read under `root` ("": the real ones; tests). */
+struct pm_cgoom *pm_cgoom_open_at(const char *root, pid_t pid, char *why, size_t whylen);
 
 /* The file read ("/sys/fs/cgroup/memory/x/memory.oom_control"). */
 const char *pm_cgoom_file(const struct pm_cgoom *c);

@@ -134,6 +134,53 @@ static void test_counters(void **state)
     assert_int_equal(pm_parse_keyed("oom_kill_disable 1\nunder_oom 0\n", 30, "oom_kill", &v), -1);
 }
 
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* "0::/" in a container's cgroup namespace: the counter is the mount
+ * root's memory.events, and a rise there is an event; the system's root
+ * cgroup has none and says so. */
+static void test_namespace_root(void **state)
+{
+    (void)state;
+    char dir[64], cmd[256], why[256] = "";
+    snprintf(dir, sizeof dir, "/tmp/pm-test-cgoom-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "cp -R " FX "tree-v2-namespace/. %s/", dir);
+    assert_int_equal(system(cmd), 0);
+    struct pm_cgoom *c = pm_cgoom_open_at(dir, 1, why, sizeof(why));
+    if (!c)
+        fail_msg("pm_cgoom_open_at(%s): %s", dir, why);
+    char want[128];
+    snprintf(want, sizeof want, "%s/sys/fs/cgroup/memory.events", dir);
+    assert_string_equal(pm_cgoom_file(c), want);
+    struct pm_ring ring;
+    assert_int_equal(pm_ring_init(&ring, 8), 0);
+    assert_int_equal(pm_cgoom_check(c, 0, &ring), 0);
+    write_text(want, "low 0\nhigh 0\nmax 9\noom 3\noom_kill 3\noom_group_kill 0\n");
+    assert_int_equal(pm_cgoom_check(c, 0, &ring), 1);
+    struct pm_rec r;
+    assert_true(pm_ring_pop(&ring, &r));
+    assert_int_equal(r.u.ev.kind, PM_EV_OOM_KILL);
+    pm_ring_free(&ring);
+    pm_cgoom_close(c);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+
+    why[0] = '\0';
+    assert_null(pm_cgoom_open_at(FX "tree-v2-root", 1, why, sizeof(why)));
+    assert_non_null(strstr(why, "root cgroup has no memory.events"));
+    /* v1 on a fake root: the memory controller's file, under the root */
+    c = pm_cgoom_open_at(FX "tree-v1-hybrid", 1, why, sizeof(why));
+    assert_null(c); /* the tree has no memory.oom_control */
+    assert_non_null(strstr(why, FX "tree-v1-hybrid/sys/fs/cgroup/memory/ci/job-17/memory.oom_control"));
+}
+
 static void test_live(void **state)
 {
     (void)state;
@@ -161,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_dirs),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_namespace_root),
         cmocka_unit_test(test_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
