@@ -34,7 +34,8 @@
  * pm_cgroup_dir (cgoom.c), like the oom_kill counter's.  A limit set on an
  * ancestor binds the run as much as its own: the limit stored is the
  * lowest of the cgroup's and its ancestors' up to the mount point (at most
- * MAX_CG_LEVELS of them).
+ * MAX_CG_LEVELS of them).  cg_mem_headroom_pct is computed on every tick
+ * from the usage and the limit last read.
  *
  * The cooling devices have their own cadence too, every 100 ms: the
  * thermal governor changes a device's state only when it updates its zone
