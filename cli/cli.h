@@ -82,6 +82,9 @@ int pm_label_width(int widest);
 const char *pm_fmt_duration(int64_t ns, char *buf, size_t len);
 /* Format bytes as "3.1 GiB". */
 const char *pm_fmt_bytes(double bytes, char *buf, size_t len);
+/* The run's cgroup memory against its limit (record's summary, show):
+ * "cgroup memory peak 98.2 MiB of its 100.0 MiB limit (98%)". */
+const char *pm_fmt_cg_peak(double peak_bytes, double limit_bytes, char *buf, size_t len);
 /* pressmon's own CPU over a run: "1.23%" of one core, or the time ("3.1 ms")
  * for a run shorter than a second, where the share says little. */
 const char *pm_fmt_own_cpu(int64_t cpu_ns, int64_t dur_ns, char *buf, size_t len);

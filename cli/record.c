@@ -885,6 +885,10 @@ int cmd_record(int argc, char **argv)
         json_object_set_new(js, "min_mem_available_bytes", json_integer(res.min_mem_available_kb * 1024));
     if (res.max_psi_mem_some_pm >= 0)
         json_object_set_new(js, "max_psi_mem_some_pct", json_real((double)res.max_psi_mem_some_pm / 10.0));
+    if (res.min_cg_mem_max_kb >= 0 && res.max_cg_mem_current_kb >= 0) {
+        json_object_set_new(js, "cgroup_memory_peak_bytes", json_integer(res.max_cg_mem_current_kb * 1024));
+        json_object_set_new(js, "cgroup_memory_max_bytes", json_integer(res.min_cg_mem_max_kb * 1024));
+    }
     if (!o.quiet) {
         char what[96];
         if (!child)
@@ -907,6 +911,14 @@ int cmd_record(int argc, char **argv)
             if (res.max_psi_mem_some_pm >= 0)
                 fprintf(stderr, " · peak memory pressure %.1f%%", (double)res.max_psi_mem_some_pm / 10.0);
             fputc('\n', stderr);
+        }
+        /* In a container or a unit with a memory limit the host's memory
+         * says little: the cgroup's OOM killer acts on its own limit. */
+        if (res.min_cg_mem_max_kb >= 0 && res.max_cg_mem_current_kb >= 0) {
+            char cgl[128];
+            fprintf(stderr, "pressmon: %s\n",
+                    pm_fmt_cg_peak((double)res.max_cg_mem_current_kb * 1024, (double)res.min_cg_mem_max_kb * 1024,
+                                   cgl, sizeof(cgl)));
         }
         if (res.dropped)
             pm_err("%lld records could not be stored (queue full or database error)", (long long)res.dropped);

@@ -331,6 +331,10 @@ int cmd_show(int argc, char **argv)
                                                 "p50", sum[i].p50, "p95", sum[i].p95, "max", sum[i].max));
         }
         json_object_set_new(o, "metrics", ms);
+        if (ser[PM_M_CG_MEM_MAX].n && ser[PM_M_CG_MEM_CURRENT].n)
+            json_object_set_new(o, "cgroup_memory",
+                                json_pack("{s:f,s:f}", "peak_bytes", sum[PM_M_CG_MEM_CURRENT].max, "max_bytes",
+                                          sum[PM_M_CG_MEM_MAX].min));
         json_object_set_new(o, "top_processes", top_processes(sdb, run_id, 0));
         char *out = json_dumps(o, JSON_INDENT(2));
         puts(out);
@@ -385,6 +389,11 @@ int cmd_show(int argc, char **argv)
                    (long long)sqlite3_column_int64(s, 34));
         if (*col_text(s, 22))
             printf("attribution %s\n", col_text(s, 22));
+        if (ser[PM_M_CG_MEM_MAX].n && ser[PM_M_CG_MEM_CURRENT].n) { /* its lowest limit in the run */
+            char cgl[128];
+            printf("memory     %s\n", pm_fmt_cg_peak(sum[PM_M_CG_MEM_CURRENT].max, sum[PM_M_CG_MEM_MAX].min, cgl,
+                                                       sizeof(cgl)));
+        }
         pm_print_kill_summary(st, run_id, stdout, "kills      ");
         json_decref(top_processes(sdb, run_id, 1));
         if (*col_text(s, 35))

@@ -248,6 +248,14 @@ const char *pm_fmt_bytes(double b, char *buf, size_t len)
     return buf;
 }
 
+const char *pm_fmt_cg_peak(double peak, double limit, char *buf, size_t len)
+{
+    char p[32], l[32];
+    snprintf(buf, len, "cgroup memory peak %s of its %s limit (%.0f%%)", pm_fmt_bytes(peak, p, sizeof(p)),
+             pm_fmt_bytes(limit, l, sizeof(l)), limit > 0 ? peak * 100.0 / limit : 0.0);
+    return buf;
+}
+
 const char *pm_signame(int sig)
 {
     static const struct {

@@ -21,7 +21,8 @@
  * row.  The first sample of a run stores NULL for every counter.  Gauges
  * of a slow source (load1 on Linux, read once a second; procs_running,
  * procs_blocked and cpu_busiest_pm from /proc/stat; cooling_max_pct, read
- * every 100 ms) are NULL on the rows in between.  A metric this platform or
+ * every 100 ms; cg_mem_max_kb and cg_mem_high_kb, read once a second) are
+ * NULL on the rows in between.  A metric this platform or
  * machine cannot read is NULL,
  * never 0.
  *
@@ -144,7 +145,18 @@ enum pm_flags {
     X(COOLING_MAX, "cooling_max_pct", "cpu_cooling_max_percent", "percent", 1, PM_GAUGE, PM_F_PRESSURE,    \
       "Highest state of the CPU cooling devices the kernel throttles with, in percent of its range "       \
       "(Linux /sys/class/thermal: ACPI Processor, intel_powerclamp, cpufreq, idle injection; "             \
-      "not fans; read every 100 ms)")
+      "not fans; read every 100 ms)")                                                                      \
+    X(CG_MEM_MAX, "cg_mem_max_kb", "cgroup_memory_max_bytes", "bytes", 1, PM_GAUGE, PM_F_NONE,            \
+      "Memory limit of the run's cgroup: the lowest memory.max (v1 memory.limit_in_bytes) of its cgroup "  \
+      "and the ancestors visible to it; NULL without one; read once a second, stored in KiB")               \
+    X(CG_MEM_HIGH, "cg_mem_high_kb", "cgroup_memory_high_bytes", "bytes", 1, PM_GAUGE, PM_F_NONE,         \
+      "Throttling threshold of the run's cgroup: the lowest memory.high of its cgroup and the ancestors "  \
+      "visible to it (cgroup v2 only); NULL without one; read once a second, stored in KiB")               \
+    X(CG_MEM_HEADROOM, "cg_mem_headroom_pct", "cgroup_memory_headroom_percent", "percent", 1, PM_GAUGE,   \
+      PM_F_LOWER_IS_WORSE | PM_F_PRESSURE,                                                                 \
+      "Percent of the run's cgroup memory limit not charged to it, (limit - usage) / limit, every tick "   \
+      "against the last limit read; usage counts page cache the kernel reclaims before an OOM kill; "      \
+      "NULL without a limit")
 
 /* Process metrics: one column each in `proc_samples`. */
 #define PM_PROC_METRICS(X)                                                                                 \

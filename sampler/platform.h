@@ -80,6 +80,10 @@ struct pm_sys_opts {
     const char *sysfs_root; /* Linux: where sysfs is (NULL or "": "/sys"); thermal zones,
                                throttle counters and cooling devices are found under
                                it, so tests can point it at a fixture tree */
+    const char *root_dir; /* Linux: the run's cgroup is found under this directory
+                             (NULL or "": the real one): ROOT/proc/PID/cgroup,
+                             ROOT/proc/self/mountinfo and the cgroup mount points it
+                             lists, below ROOT; tests point it at a fixture tree */
 };
 
 /* Opens every source once (kept-open fds, resolved sysctl MIBs).  Optional
@@ -93,8 +97,8 @@ struct pm_sys *pm_sys_open(const struct pm_sys_opts *o, char *sources, size_t so
  * expensive sources that change slowly are read only when their own
  * period has passed since their last read (Linux: /proc/vmstat and the
  * cooling devices every >= 100 ms, /proc/stat every >= 40 ms,
- * /proc/loadavg every >= 1 s); on the other ticks their columns are
- * absent.  The scheduled time, not the wakeup time, keeps that cadence
+ * /proc/loadavg and the cgroup's memory limits every >= 1 s); on the other
+ * ticks their columns are absent.  The scheduled time, not the wakeup time, keeps that cadence
  * exact (every 10th tick at 10 ms) despite wakeup jitter.
  * read_all != 0 reads every source whatever its period: the first call
  * does anyway, and the recorder asks for it on the last sample so the

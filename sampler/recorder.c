@@ -54,6 +54,7 @@ struct pm_recorder {
     int db_failed;
     char db_error[512];
     int64_t min_avail, min_level, max_psi;
+    int64_t max_cg_cur, min_cg_max; /* cgroup memory peak and lowest limit, KiB */
     int64_t lost_writes;
     struct pending_exit pending[PENDING_MAX];
     int npending;
@@ -219,6 +220,12 @@ static void note_extremes(struct pm_recorder *r, const struct pm_sys_rec *s, int
     if ((s->present >> PM_M_MEM_LEVEL) & 1)
         if (r->min_level < 0 || s->v[PM_M_MEM_LEVEL] < r->min_level)
             r->min_level = s->v[PM_M_MEM_LEVEL];
+    if ((s->present >> PM_M_CG_MEM_CURRENT) & 1)
+        if (s->v[PM_M_CG_MEM_CURRENT] > r->max_cg_cur)
+            r->max_cg_cur = s->v[PM_M_CG_MEM_CURRENT];
+    if ((s->present >> PM_M_CG_MEM_MAX) & 1)
+        if (r->min_cg_max < 0 || s->v[PM_M_CG_MEM_MAX] < r->min_cg_max)
+            r->min_cg_max = s->v[PM_M_CG_MEM_MAX];
     if (((s->present >> PM_M_PSI_MEM_SOME) & 1) && s->t_ns > prev_t) {
         int64_t pm = s->v[PM_M_PSI_MEM_SOME] * 1000 * 1000 / (s->t_ns - prev_t);
         if (pm > r->max_psi)
@@ -405,6 +412,7 @@ struct pm_recorder *pm_recorder_start(const struct pm_recorder_opts *o, char *er
     if (r->o.gap_ticks <= 0)
         r->o.gap_ticks = 5;
     r->min_avail = r->min_level = r->max_psi = -1;
+    r->max_cg_cur = r->min_cg_max = -1;
     atomic_init(&r->st_avail, -1);
     atomic_init(&r->st_level, -1);
     atomic_init(&r->st_psi, -1);
@@ -520,6 +528,8 @@ void pm_recorder_stop(struct pm_recorder *r, struct pm_recorder_result *res)
     res->min_mem_available_kb = r->min_avail;
     res->min_mem_level_pct = r->min_level;
     res->max_psi_mem_some_pm = r->max_psi;
+    res->max_cg_mem_current_kb = r->max_cg_cur;
+    res->min_cg_mem_max_kb = r->min_cg_max;
     pm_timer_close(r->timer);
     pm_ring_free(&r->ring_sampler);
     pm_ring_free(&r->ring_event);

@@ -66,6 +66,8 @@ struct pm_recorder_result {
     char db_error[512];
     /* Extremes seen by the writer, for the end-of-run summary. */
     int64_t min_mem_available_kb, min_mem_level_pct, max_psi_mem_some_pm;
+    /* The run's cgroup: its memory peak and its lowest memory limit (-1: none). */
+    int64_t max_cg_mem_current_kb, min_cg_mem_max_kb;
 };
 
 struct pm_recorder *pm_recorder_start(const struct pm_recorder_opts *o, char *err, size_t errlen);

@@ -101,28 +101,43 @@ static int find_cgroup(const char *cg, size_t clen, int v1, char *out, size_t ca
     return -1;
 }
 
+int pm_cgroup_dir(const char *cgroup, size_t clen, const char *mountinfo, size_t mlen, int v1, char *out,
+                  size_t cap, size_t *mnt_len)
+{
+    char path[512], mnt[512], root[512];
+    if (find_cgroup(cgroup, clen, v1, path, sizeof(path)) != 0)
+        return -1;
+    if (find_mount(mountinfo, mlen, v1, mnt, sizeof(mnt), root, sizeof(root)) != 0)
+        return -1;
+    /* In a container the mount's root is a sub-cgroup: the process's
+     * path is below it. */
+    const char *rel = path;
+    size_t rl = strlen(root);
+    if (strcmp(root, "/") != 0) {
+        if (strncmp(path, root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+            return -1;
+        rel = path + rl;
+    }
+    if (!strcmp(rel, "/"))
+        rel = "";
+    int n = snprintf(out, cap, "%s%s", mnt, rel);
+    if (n <= 0 || (size_t)n >= cap)
+        return -1;
+    if (mnt_len)
+        *mnt_len = strlen(mnt);
+    return 0;
+}
+
 int pm_cgoom_path(const char *cgroup, size_t clen, const char *mountinfo, size_t mlen, char *out, size_t cap)
 {
     for (int v1 = 1; v1 >= 0; v1--) {
-        char path[512], mnt[512], root[512];
-        if (find_cgroup(cgroup, clen, v1, path, sizeof(path)) != 0)
+        char dir[1024];
+        size_t ml;
+        if (pm_cgroup_dir(cgroup, clen, mountinfo, mlen, v1, dir, sizeof(dir), &ml) != 0)
             continue;
-        if (find_mount(mountinfo, mlen, v1, mnt, sizeof(mnt), root, sizeof(root)) != 0)
-            continue;
-        /* In a container the mount's root is a sub-cgroup: the process's
-         * path is below it. */
-        const char *rel = path;
-        size_t rl = strlen(root);
-        if (strcmp(root, "/") != 0) {
-            if (strncmp(path, root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
-                continue;
-            rel = path + rl;
-        }
-        if (!strcmp(rel, "/"))
-            rel = "";
-        if (!v1 && !*rel)
+        if (!v1 && strlen(dir) == ml)
             continue; /* the v2 root cgroup has no memory.events */
-        int n = snprintf(out, cap, "%s%s/%s", mnt, rel, v1 ? "memory.oom_control" : "memory.events");
+        int n = snprintf(out, cap, "%s/%s", dir, v1 ? "memory.oom_control" : "memory.events");
         return n > 0 && (size_t)n < cap ? 0 : -1;
     }
     return -1;
@@ -131,7 +146,7 @@ int pm_cgoom_path(const char *cgroup, size_t clen, const char *mountinfo, size_t
 struct pm_cgoom {
     int fd;
     int64_t last;
-    char file[600];
+    char file[1100];
     char buf[1024];
 };
 
@@ -156,7 +171,12 @@ static int read_count(struct pm_cgoom *c, int64_t *v)
 
 struct pm_cgoom *pm_cgoom_open(pid_t pid, char *why, size_t whylen)
 {
-    char path[64];
+    return pm_cgoom_open_at("", pid, why, whylen);
+}
+
+struct pm_cgoom *pm_cgoom_open_at(const char *root, pid_t pid, char *why, size_t whylen)
+{
+    char path[600], file[600];
     static const size_t cap = 64 * 1024;
     char *cg = malloc(4096), *mi = malloc(cap);
     struct pm_cgoom *c = calloc(1, sizeof(*c));
@@ -165,17 +185,34 @@ struct pm_cgoom *pm_cgoom_open(pid_t pid, char *why, size_t whylen)
         goto fail;
     }
     c->fd = -1;
-    snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-    ssize_t cn = slurp(path, cg, 4096), mn = slurp("/proc/self/mountinfo", mi, cap);
+    snprintf(path, sizeof(path), "%s/proc/self/mountinfo", root);
+    ssize_t mn = slurp(path, mi, cap);
+    snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root, (int)pid);
+    ssize_t cn = slurp(path, cg, 4096);
     if (cn <= 0 || mn <= 0) {
         snprintf(why, whylen, "cannot read %s or /proc/self/mountinfo", path);
         goto fail;
     }
-    if (pm_cgoom_path(cg, (size_t)cn, mi, (size_t)mn, c->file, sizeof(c->file)) != 0) {
-        snprintf(why, whylen, "no memory cgroup with an oom_kill counter (v2 root cgroup, or no memory controller)");
+    int at_root = 0;
+    if (pm_cgoom_path(cg, (size_t)cn, mi, (size_t)mn, file, sizeof(file)) != 0) {
+        /* "0::/" is the root of the cgroup2 mount.  In a container with
+         * its own cgroup namespace that is the container's cgroup, which
+         * has a memory.events; the system's root cgroup has none, and the
+         * open below fails there. */
+        size_t ml;
+        if (pm_cgroup_dir(cg, (size_t)cn, mi, (size_t)mn, 0, path, sizeof(path), &ml) != 0 || strlen(path) != ml ||
+            snprintf(file, sizeof(file), "%s/memory.events", path) >= (int)sizeof(file)) {
+            snprintf(why, whylen, "no memory cgroup with an oom_kill counter (no memory controller)");
+            goto fail;
+        }
+        at_root = 1;
+    }
+    snprintf(c->file, sizeof(c->file), "%s%s", root, file);
+    c->fd = open(c->file, O_RDONLY | O_CLOEXEC);
+    if (c->fd < 0 && errno == ENOENT && at_root) {
+        snprintf(why, whylen, "no memory cgroup with an oom_kill counter (the v2 root cgroup has no memory.events)");
         goto fail;
     }
-    c->fd = open(c->file, O_RDONLY | O_CLOEXEC);
     if (c->fd < 0 || read_count(c, &c->last) != 0) {
         snprintf(why, whylen, "%s: %s", c->file, c->fd < 0 ? strerror(errno) : "no oom_kill line");
         goto fail;

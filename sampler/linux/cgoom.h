@@ -32,10 +32,30 @@
  * (no memory cgroup, or the v2 root cgroup, which has no memory.events). */
 int pm_cgoom_path(const char *cgroup, size_t clen, const char *mountinfo, size_t mlen, char *out, size_t cap);
 
+/* Pure: the directory of a process's cgroup, from the bytes of
+ * /proc/PID/cgroup and /proc/self/mountinfo: in the v1 memory hierarchy
+ * (v1 = 1: its "N:memory:/path" line) or in cgroup2 (v1 = 0: its "0::/path"
+ * line), the path made relative to its mount's root (containers).  The
+ * first *mnt_len bytes of `out` are the mount point: out is the mount point
+ * itself when the process is in the mount's root cgroup, which is the
+ * system's root cgroup or, in a cgroup namespace, the container's own (the
+ * caller tells them apart by the files there).  Returns 0, or -1 when the
+ * hierarchy is not mounted, the process has no line for it, its path is
+ * outside the mount's subtree, or `out` is too small. */
+int pm_cgroup_dir(const char *cgroup, size_t clen, const char *mountinfo, size_t mlen, int v1, char *out,
+                  size_t cap, size_t *mnt_len);
+
 struct pm_cgoom;
 
-/* NULL with a reason in `why` when the counter cannot be read. */
+/* NULL with a reason in `why` when the counter cannot be read.  Where
+ * pm_cgoom_path finds nothing because the process is in cgroup2's root
+ * ("0::/"), the mount root's memory.events is tried: in a container with
+ * its own cgroup namespace that is the container's cgroup, while the
+ * system's root cgroup has no memory.events. */
 struct pm_cgoom *pm_cgoom_open(pid_t pid, char *why, size_t whylen);
+/* The same with /proc/PID/cgroup, /proc/self/mountinfo and the mount
+ * points it lists read under `root` ("": the real ones; tests). */
+struct pm_cgoom *pm_cgoom_open_at(const char *root, pid_t pid, char *why, size_t whylen);
 
 /* The file read ("/sys/fs/cgroup/memory/x/memory.oom_control"). */
 const char *pm_cgoom_file(const struct pm_cgoom *c);

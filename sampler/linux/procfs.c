@@ -689,6 +689,26 @@ int pm_parse_int(const char *buf, size_t len, int64_t *v)
     return 0;
 }
 
+int pm_parse_cg_limit(const char *buf, size_t len, int64_t *bytes)
+{
+    const char *p = buf, *end = buf + len;
+    while (p < end && is_ws(*p))
+        p++;
+    if (end - p >= 3 && !memcmp(p, "max", 3)) {
+        p += 3;
+        while (p < end && is_ws(*p))
+            p++;
+        return p == end ? 1 : -1;
+    }
+    int64_t v;
+    if (pm_parse_int(buf, len, &v) != 0 || v < 0)
+        return -1;
+    if (v >= (INT64_C(1) << 62))
+        return 1;
+    *bytes = v;
+    return 0;
+}
+
 int pm_parse_keyed(const char *buf, size_t len, const char *key, int64_t *v)
 {
     const char *p = buf, *end = buf + len;

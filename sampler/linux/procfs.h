@@ -134,6 +134,14 @@ int pm_parse_cgroup_v2(const char *buf, size_t len, char *out, size_t cap);
  * cpufreq/throttle counts).  Returns 0 and *v, or -1. */
 int pm_parse_int(const char *buf, size_t len, int64_t *v);
 
+/* A cgroup memory limit in bytes: v2 memory.max / memory.high ("max" when
+ * none is set) or v1 memory.limit_in_bytes, which says "none" with
+ * PAGE_COUNTER_MAX pages in bytes (9223372036854771712 with 4 KiB pages:
+ * LONG_MAX rounded down to a page; 9223372036854710272 with 64 KiB pages).
+ * Returns 0 and *bytes for a limit, 1 for none ("max", or 2^62 bytes and
+ * more: 4 EiB, no machine's memory), -1 if the file holds neither. */
+int pm_parse_cg_limit(const char *buf, size_t len, int64_t *bytes);
+
 /* /sys/class/thermal/cooling_deviceN/type: 1 if the kernel slows the CPU
  * down with this device, 0 if not.  CPU devices: ACPI "Processor" (P-state
  * limits, then T-state clock modulation), "intel_powerclamp" (forced idle),

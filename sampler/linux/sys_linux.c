@@ -25,6 +25,18 @@
  * NULL, and the next counter delta spans every tick since the last read
  * (catalog.h).
  *
+ * The run's cgroup: its PSI files and memory usage are read every tick,
+ * its memory limits once a second (they change only when someone writes
+ * them).  The memory files come from cgroup2 (memory.current, memory.max,
+ * memory.high) or, on hybrid hosts where the memory controller is on v1,
+ * from the v1 memory hierarchy (memory.usage_in_bytes,
+ * memory.limit_in_bytes); the cgroup's directory in either is resolved by
+ * pm_cgroup_dir (cgoom.c), like the oom_kill counter's.  A limit set on an
+ * ancestor binds the run as much as its own: the limit stored is the
+ * lowest of the cgroup's and its ancestors' up to the mount point (at most
+ * MAX_CG_LEVELS of them).  cg_mem_headroom_pct is computed on every tick
+ * from the usage and the limit last read.
+ *
  * The cooling devices have their own cadence too, every 100 ms: the
  * thermal governor changes a device's state only when it updates its zone
  * (on a trip interrupt, or once per passive polling period, 100 ms to
@@ -43,6 +55,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgoom.h"
 #include "procfs.h"
 
 #define MAX_CPUS 1024
@@ -56,6 +69,11 @@
 #define VMSTAT_PERIOD_NS (100LL * 1000 * 1000)
 #define STAT_PERIOD_NS (40LL * 1000 * 1000)
 #define LOADAVG_PERIOD_NS (1000LL * 1000 * 1000)
+#define CG_LIMIT_PERIOD_NS (1000LL * 1000 * 1000)
+/* The run's cgroup and its ancestors whose limits are read: a systemd
+ * service is 3 levels below the root (system.slice/x.service), a
+ * Kubernetes container 4-5 (kubepods.slice/...-pod.slice/cri-x.scope). */
+#define MAX_CG_LEVELS 8
 
 enum { PSI_CPU, PSI_MEM, PSI_IO, PSI_N };
 
@@ -63,7 +81,12 @@ struct pm_sys {
     int fd_meminfo, fd_vmstat, fd_stat, fd_loadavg;
     int fd_psi[PSI_N];
     int fd_cg_psi[PSI_N];
-    int fd_cg_memcur;
+    int fd_cg_memcur;                  /* v2 memory.current or v1 memory.usage_in_bytes */
+    int fd_cg_max[MAX_CG_LEVELS];      /* memory.max or v1 memory.limit_in_bytes, leaf first */
+    int fd_cg_high[MAX_CG_LEVELS];     /* memory.high (v2 only) */
+    int ncg_max, ncg_high;
+    int64_t cg_limit_at;               /* tick_ns of their last read */
+    int64_t cg_max;                    /* the limit last read, bytes; -1 none */
     int fd_temp[MAX_THERMAL];
     int ntemp;
     int fd_throttle[MAX_THERMAL];
@@ -105,63 +128,116 @@ static void append(char *out, size_t cap, const char *word)
     snprintf(out + l, cap - l, "%s%s", l ? " " : "", word);
 }
 
-/* The cgroup2 mount point, from /proc/self/mountinfo (open-time only). */
-static int cgroup2_mount(char *out, size_t cap)
+/* A whole small file (open time only) into buf, NUL-terminated: its length,
+ * or -1. */
+static ssize_t slurp_path(const char *path, char *buf, size_t cap)
 {
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f)
-        return -1;
-    char line[4096];
-    int found = -1;
-    while (fgets(line, sizeof(line), f)) {
-        /* ... mountpoint ... - fstype source opts */
-        char *dash = strstr(line, " - ");
-        if (!dash || strncmp(dash + 3, "cgroup2 ", 8) != 0)
-            continue;
-        char *p = line;
-        for (int field = 0; field < 4 && p; field++)
-            p = strchr(p + 1, ' ');
-        if (!p)
-            continue;
-        p++;
-        char *end = strchr(p, ' ');
-        if (!end)
-            continue;
-        snprintf(out, cap, "%.*s", (int)(end - p), p);
-        found = 0;
-        break;
-    }
-    fclose(f);
-    return found;
-}
-
-static void open_cgroup(struct pm_sys *s, pid_t pid, char *sources, size_t slen)
-{
-    char path[640], mnt[256], cg[256];
-    snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
     int fd = open_ro(path);
     if (fd < 0)
-        return;
-    ssize_t n = read(fd, s->buf, BUF_SIZE);
+        return -1;
+    size_t got = 0;
+    ssize_t n;
+    while (got < cap - 1 && (n = read(fd, buf + got, cap - 1 - got)) > 0)
+        got += (size_t)n;
     close(fd);
-    if (n <= 0 || pm_parse_cgroup_v2(s->buf, (size_t)n, cg, sizeof(cg)) != 0)
-        return;
-    if (cgroup2_mount(mnt, sizeof(mnt)) != 0)
-        return;
-    /* The root cgroup's pressure is the system's: only a real sub-cgroup
-     * says something the system columns do not. */
-    if (strcmp(cg, "/") == 0)
-        return;
-    static const char *const files[PSI_N] = {"cpu.pressure", "memory.pressure", "io.pressure"};
-    int any = 0;
-    for (int i = 0; i < PSI_N; i++) {
-        snprintf(path, sizeof(path), "%s%s/%s", mnt, cg, files[i]);
-        s->fd_cg_psi[i] = open_ro(path);
-        any |= s->fd_cg_psi[i] >= 0;
+    buf[got] = '\0';
+    return (ssize_t)got;
+}
+
+static int exists(const char *dir, const char *file)
+{
+    char path[1100];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    return access(path, F_OK) == 0;
+}
+
+/* Open `file` in dir and in each ancestor of dir down to the mount point
+ * (the first mnt_len bytes of dir), at most MAX_CG_LEVELS. */
+static int open_levels(const char *dir, size_t mnt_len, const char *file, int *fds)
+{
+    char d[1024], path[1100];
+    snprintf(d, sizeof(d), "%s", dir);
+    int n = 0;
+    while (n < MAX_CG_LEVELS) {
+        snprintf(path, sizeof(path), "%s/%s", d, file);
+        int fd = open_ro(path);
+        if (fd >= 0)
+            fds[n++] = fd;
+        char *slash = strrchr(d, '/');
+        if (strlen(d) <= mnt_len || !slash || (size_t)(slash - d) < mnt_len)
+            break;
+        *slash = '\0';
     }
-    snprintf(path, sizeof(path), "%s%s/memory.current", mnt, cg);
-    s->fd_cg_memcur = open_ro(path);
-    if (any || s->fd_cg_memcur >= 0)
+    return n;
+}
+
+/* The run's cgroup (that of `pid`, pressmon itself before the command is
+ * exec'd): PSI and memory from cgroup2, memory from the v1 memory
+ * controller where cgroup2 has none.  Everything is found under `root`
+ * ("" normally; a fixture tree in tests): ROOT/proc/PID/cgroup,
+ * ROOT/proc/self/mountinfo and the mount points it lists. */
+static void open_cgroup(struct pm_sys *s, pid_t pid, const char *root, char *sources, size_t slen)
+{
+    char path[1100], dir[1024];
+    size_t mnt_len;
+    /* s->buf (256 KiB) holds both files: /proc/PID/cgroup in its first
+     * 16 KiB, mountinfo in the rest. */
+    char *cg = s->buf, *mi = s->buf + 16384;
+    snprintf(path, sizeof(path), "%s/proc/%d/cgroup", root, (int)pid);
+    ssize_t cn = slurp_path(path, cg, 16384);
+    snprintf(path, sizeof(path), "%s/proc/self/mountinfo", root);
+    ssize_t mn = slurp_path(path, mi, BUF_SIZE - 16384);
+    if (cn <= 0 || mn <= 0)
+        return;
+    int mem = 0, any = 0;
+    if (pm_cgroup_dir(cg, (size_t)cn, mi, (size_t)mn, 0, path, sizeof(path), &mnt_len) == 0 &&
+        snprintf(dir, sizeof(dir), "%s%s", root, path) < (int)sizeof(dir)) {
+        mnt_len += strlen(root);
+        /* The root cgroup's pressure is the system's: only a sub-cgroup
+         * says something the system columns do not.  But in a cgroup
+         * namespace (a container) the process sees its own cgroup as "/"
+         * ("0::/") at the mount's root, just like a process of the true
+         * root cgroup.  The kernel gives the true root no memory.current
+         * and no memory.max (they are the whole machine's), while every
+         * other cgroup with the memory controller has them: their presence
+         * at the mount root says it is a container's cgroup.  A container
+         * whose cgroup has no memory controller enabled is taken for the
+         * root, and its PSI is not read either. */
+        if (strlen(dir) > mnt_len || exists(dir, "memory.current")) {
+            static const char *const files[PSI_N] = {"cpu.pressure", "memory.pressure", "io.pressure"};
+            for (int i = 0; i < PSI_N; i++) {
+                snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+                s->fd_cg_psi[i] = open_ro(path);
+                any |= s->fd_cg_psi[i] >= 0;
+            }
+            snprintf(path, sizeof(path), "%s/memory.current", dir);
+            s->fd_cg_memcur = open_ro(path);
+            if (s->fd_cg_memcur >= 0) {
+                mem = 1;
+                s->ncg_max = open_levels(dir, mnt_len, "memory.max", s->fd_cg_max);
+                s->ncg_high = open_levels(dir, mnt_len, "memory.high", s->fd_cg_high);
+            }
+        }
+    }
+    /* Hybrid hosts: the memory controller is on v1, cgroup2 has none.  The
+     * v1 root memory cgroup does have memory.usage_in_bytes (the whole
+     * machine's) and an unlimited memory.limit_in_bytes; it is skipped
+     * unless it is a v1 cgroup namespace's root, which has no
+     * cgroup.sane_behavior (a file only the hierarchy's true root has). */
+    if (!mem && pm_cgroup_dir(cg, (size_t)cn, mi, (size_t)mn, 1, path, sizeof(path), &mnt_len) == 0 &&
+        snprintf(dir, sizeof(dir), "%s%s", root, path) < (int)sizeof(dir)) {
+        mnt_len += strlen(root);
+        if (strlen(dir) > mnt_len || !exists(dir, "cgroup.sane_behavior")) {
+            snprintf(path, sizeof(path), "%s/memory.usage_in_bytes", dir);
+            s->fd_cg_memcur = open_ro(path);
+            if (s->fd_cg_memcur >= 0) {
+                s->ncg_max = open_levels(dir, mnt_len, "memory.limit_in_bytes", s->fd_cg_max);
+                append(sources, slen, any ? "cgroup cgroup-v1-memory" : "cgroup-v1-memory");
+                return;
+            }
+        }
+    }
+    if (any || mem)
         append(sources, slen, "cgroup");
 }
 
@@ -284,6 +360,9 @@ struct pm_sys *pm_sys_open(const struct pm_sys_opts *o, char *sources, size_t sl
     for (int i = 0; i < PSI_N; i++)
         s->fd_psi[i] = s->fd_cg_psi[i] = -1;
     s->fd_cg_memcur = -1;
+    s->cg_max = -1;
+    for (int i = 0; i < MAX_CG_LEVELS; i++)
+        s->fd_cg_max[i] = s->fd_cg_high[i] = -1;
     long hz = sysconf(_SC_CLK_TCK);
     s->us_per_tick = hz > 0 ? 1000000 / hz : 10000;
     sources[0] = '\0';
@@ -319,7 +398,7 @@ struct pm_sys *pm_sys_open(const struct pm_sys_opts *o, char *sources, size_t sl
     if (any_psi)
         append(sources, slen, "psi");
     if (o && o->cgroup_pid > 0)
-        open_cgroup(s, o->cgroup_pid, sources, slen);
+        open_cgroup(s, o->cgroup_pid, o->root_dir ? o->root_dir : "", sources, slen);
     const char *sysfs = o && o->sysfs_root && *o->sysfs_root ? o->sysfs_root : "/sys";
     open_thermal(s, sysfs, sources, slen);
     open_cooling(s, sysfs, sources, slen);
@@ -346,6 +425,10 @@ void pm_sys_close(struct pm_sys *s)
         close(s->fd_throttle[i]);
     for (int i = 0; i < s->ncooling; i++)
         close(s->fd_cooling[i]);
+    for (int i = 0; i < s->ncg_max; i++)
+        close(s->fd_cg_max[i]);
+    for (int i = 0; i < s->ncg_high; i++)
+        close(s->fd_cg_high[i]);
     free(s->buf);
     free(s->cpus);
     free(s->prev_cpus);
@@ -503,6 +586,22 @@ static int read_int_fd(struct pm_sys *s, int fd, int64_t *v)
     return n < 0 ? -1 : pm_parse_int(s->buf, (size_t)n, v);
 }
 
+/* The lowest limit among the files fds[0..n): 1 and *v in bytes, or 0 when
+ * none sets one ("max", unlimited) or none could be read. */
+static int cg_limit(struct pm_sys *s, const int *fds, int n, int64_t *v)
+{
+    int found = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t b;
+        ssize_t len = slurp(s, fds[i]);
+        if (len > 0 && pm_parse_cg_limit(s->buf, (size_t)len, &b) == 0 && (!found || b < *v)) {
+            *v = b;
+            found = 1;
+        }
+    }
+    return found;
+}
+
 /* Is a source of period `period` due at tick_ns?  Marks it read if so. */
 static int due(int primed, int read_all, int64_t tick_ns, int64_t period, int64_t *last)
 {
@@ -538,8 +637,22 @@ void pm_sys_read(struct pm_sys *s, int64_t tick_ns, int read_all, struct pm_sys_
     if (s->fd_cg_psi[PSI_IO] >= 0)
         read_psi(s, s->fd_cg_psi[PSI_IO], &s->prev_cg_psi[PSI_IO], PM_M_CG_IO_SOME, -1, r, primed);
     int64_t v;
-    if (s->fd_cg_memcur >= 0 && read_int_fd(s, s->fd_cg_memcur, &v) == 0)
+    if ((s->ncg_max || s->ncg_high) && due(primed, read_all, tick_ns, CG_LIMIT_PERIOD_NS, &s->cg_limit_at)) {
+        s->cg_max = -1;
+        if (cg_limit(s, s->fd_cg_max, s->ncg_max, &v)) {
+            SET(r, CG_MEM_MAX, v / 1024);
+            s->cg_max = v;
+        }
+        if (cg_limit(s, s->fd_cg_high, s->ncg_high, &v))
+            SET(r, CG_MEM_HIGH, v / 1024);
+    }
+    if (s->fd_cg_memcur >= 0 && read_int_fd(s, s->fd_cg_memcur, &v) == 0) {
         SET(r, CG_MEM_CURRENT, v / 1024);
+        /* v1 usage can pass its limit a little (per-CPU charge batches):
+         * no headroom is 0, not below. */
+        if (s->cg_max > 0)
+            SET(r, CG_MEM_HEADROOM, v >= s->cg_max ? 0 : (int64_t)((double)(s->cg_max - v) * 100 / (double)s->cg_max));
+    }
     if (s->ntemp) {
         int64_t best = INT64_MIN;
         for (int i = 0; i < s->ntemp; i++)

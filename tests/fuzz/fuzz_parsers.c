@@ -146,6 +146,10 @@ static void fuzz_one(unsigned which, const char *b, size_t n)
         if (pm_parse_cooling_pct(b, n, 7, &pct) == 0)
             PROMISE(pct >= 0 && pct <= 100);
         (void)pm_parse_keyed(b, n, "oom_kill", &v);
+        int lr = pm_parse_cg_limit(b, n, &v);
+        PROMISE(lr >= -1 && lr <= 1);
+        if (lr == 0)
+            PROMISE(v >= 0 && v < (INT64_C(1) << 62));
         break;
     }
     case 10: {

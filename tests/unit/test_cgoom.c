@@ -67,6 +67,57 @@ static void test_paths(void **state)
     assert_int_equal(path_of(FX "linux-6.18-hybrid/cgroup", FX "linux-6.18-hybrid/mountinfo", out, 20), -1);
 }
 
+/* The directory of the run's cgroup, the mount point's length with it. */
+static void test_dirs(void **state)
+{
+    (void)state;
+    static char cg[4096], mi[65536];
+    char out[600];
+    size_t ml = 0;
+    size_t cn = load(FX "linux-6.18-hybrid/cgroup", cg, sizeof(cg)),
+           mn = load(FX "linux-6.18-hybrid/mountinfo", mi, sizeof(mi));
+    assert_int_equal(pm_cgroup_dir(cg, cn, mi, mn, 1, out, sizeof(out), &ml), 0);
+    assert_string_equal(out, "/sys/fs/cgroup/memory/ci/job-17");
+    assert_int_equal(ml, strlen("/sys/fs/cgroup/memory"));
+    /* cgroup2's "0::/": the mount root itself */
+    assert_int_equal(pm_cgroup_dir(cg, cn, mi, mn, 0, out, sizeof(out), &ml), 0);
+    assert_string_equal(out, "/sys/fs/cgroup/unified");
+    assert_int_equal(ml, strlen(out));
+    /* a container's namespace: "0::/" with the mount's root "/" */
+    cn = load(FX "tree-v2-namespace/proc/1/cgroup", cg, sizeof(cg));
+    mn = load(FX "tree-v2-namespace/proc/self/mountinfo", mi, sizeof(mi));
+    assert_int_equal(pm_cgroup_dir(cg, cn, mi, mn, 0, out, sizeof(out), &ml), 0);
+    assert_string_equal(out, "/sys/fs/cgroup");
+    assert_int_equal(ml, strlen(out));
+    assert_int_equal(pm_cgroup_dir(cg, cn, mi, mn, 1, out, sizeof(out), &ml), -1); /* no v1 */
+    /* too small */
+    assert_int_equal(pm_cgroup_dir(cg, cn, mi, mn, 0, out, 14, &ml), -1);
+}
+
+/* memory.max, memory.high, memory.limit_in_bytes. */
+static void test_limits(void **state)
+{
+    (void)state;
+    char buf[256];
+    int64_t v = -1;
+    size_t n = load("tests/fixtures/proc/cgroup2-handmade/memory.max", buf, sizeof(buf));
+    assert_int_equal(pm_parse_cg_limit(buf, n, &v), 1); /* "max" */
+    n = load(FX "tree-v2-namespace/sys/fs/cgroup/memory.max", buf, sizeof(buf));
+    assert_int_equal(pm_parse_cg_limit(buf, n, &v), 0);
+    assert_int_equal(v, 104857600);
+    n = load(FX "tree-v1-hybrid/sys/fs/cgroup/memory/memory.limit_in_bytes", buf, sizeof(buf));
+    assert_int_equal(pm_parse_cg_limit(buf, n, &v), 1); /* v1's "unlimited" with 4 KiB pages */
+    assert_int_equal(pm_parse_cg_limit("9223372036854710272\n", 20, &v), 1); /* ... with 64 KiB pages */
+    assert_int_equal(pm_parse_cg_limit("4611686018427387903\n", 20, &v), 0); /* 2^62 - 1 */
+    assert_int_equal(v, INT64_C(4611686018427387903));
+    assert_int_equal(pm_parse_cg_limit("0\n", 2, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(pm_parse_cg_limit("maximum\n", 8, &v), -1);
+    assert_int_equal(pm_parse_cg_limit("-1\n", 3, &v), -1);
+    assert_int_equal(pm_parse_cg_limit("", 0, &v), -1);
+    assert_int_equal(pm_parse_cg_limit("12 34\n", 6, &v), -1);
+}
+
 static void test_counters(void **state)
 {
     (void)state;
@@ -81,6 +132,53 @@ static void test_counters(void **state)
     assert_int_equal(v, 1);
     /* "oom_kill_disable 1" is not the counter */
     assert_int_equal(pm_parse_keyed("oom_kill_disable 1\nunder_oom 0\n", 30, "oom_kill", &v), -1);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* "0::/" in a container's cgroup namespace: the counter is the mount
+ * root's memory.events, and a rise there is an event; the system's root
+ * cgroup has none and says so. */
+static void test_namespace_root(void **state)
+{
+    (void)state;
+    char dir[64], cmd[256], why[256] = "";
+    snprintf(dir, sizeof dir, "/tmp/pm-test-cgoom-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "cp -R " FX "tree-v2-namespace/. %s/", dir);
+    assert_int_equal(system(cmd), 0);
+    struct pm_cgoom *c = pm_cgoom_open_at(dir, 1, why, sizeof(why));
+    if (!c)
+        fail_msg("pm_cgoom_open_at(%s): %s", dir, why);
+    char want[128];
+    snprintf(want, sizeof want, "%s/sys/fs/cgroup/memory.events", dir);
+    assert_string_equal(pm_cgoom_file(c), want);
+    struct pm_ring ring;
+    assert_int_equal(pm_ring_init(&ring, 8), 0);
+    assert_int_equal(pm_cgoom_check(c, 0, &ring), 0);
+    write_text(want, "low 0\nhigh 0\nmax 9\noom 3\noom_kill 3\noom_group_kill 0\n");
+    assert_int_equal(pm_cgoom_check(c, 0, &ring), 1);
+    struct pm_rec r;
+    assert_true(pm_ring_pop(&ring, &r));
+    assert_int_equal(r.u.ev.kind, PM_EV_OOM_KILL);
+    pm_ring_free(&ring);
+    pm_cgoom_close(c);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+
+    why[0] = '\0';
+    assert_null(pm_cgoom_open_at(FX "tree-v2-root", 1, why, sizeof(why)));
+    assert_non_null(strstr(why, "root cgroup has no memory.events"));
+    /* v1 on a fake root: the memory controller's file, under the root */
+    c = pm_cgoom_open_at(FX "tree-v1-hybrid", 1, why, sizeof(why));
+    assert_null(c); /* the tree has no memory.oom_control */
+    assert_non_null(strstr(why, FX "tree-v1-hybrid/sys/fs/cgroup/memory/ci/job-17/memory.oom_control"));
 }
 
 static void test_live(void **state)
@@ -107,7 +205,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_dirs),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_namespace_root),
         cmocka_unit_test(test_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

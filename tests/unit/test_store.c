@@ -189,7 +189,7 @@ static void test_refuses_newer_and_foreign(void **state)
 }
 
 /* A database written by pressmon 0.1.0 at schema version 2 (before
- * cooling_max_pct; tests/fixtures/db/README) migrates forward when a
+ * cooling_max_pct and the cgroup limits; tests/fixtures/db/README) migrates forward when a
  * recorder opens it: the new column (NULL in the old rows), the catalog
  * rows, the rate view and the catalog fingerprint; then a run with the
  * new metric is recorded into it. */
@@ -219,6 +219,16 @@ static void test_migrate_schema2(void **state)
     assert_int_equal(query_int(st, "SELECT count(*) FROM pragma_table_info('procs') WHERE name = 'forwarded_by'"), 1);
     assert_int_equal(query_int(st, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'forwarded_by'"), 1);
     assert_int_equal(query_int(st, "SELECT count(forwarded_by) FROM procs"), 0);
+    /* 005: the cgroup's memory limits; NULL in the old rows */
+    assert_int_equal(query_int(st, "SELECT count(*) FROM pragma_table_info('samples') WHERE name IN "
+                                   "('cg_mem_max_kb', 'cg_mem_high_kb', 'cg_mem_headroom_pct')"),
+                     3);
+    assert_int_equal(
+        query_int(st, "SELECT count(cg_mem_max_kb) + count(cg_mem_high_kb) + count(cg_mem_headroom_pct) FROM samples"),
+        0);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM metrics WHERE name = 'cg_mem_max_kb' AND unit = 'bytes'"
+                                   " AND kind = 'gauge' AND pressure = 0"),
+                     1);
     assert_int_equal(query_int(st, "SELECT count(*) FROM metrics WHERE scope = 'system'"), PM_SYS_N);
     assert_int_equal(query_int(st, "SELECT count(*) FROM metrics WHERE name = 'cooling_max_pct' AND unit = 'percent'"
                                    " AND kind = 'gauge' AND pressure = 1"),

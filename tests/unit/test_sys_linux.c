@@ -5,6 +5,8 @@
  * pm_sys_read, checking temp_max_mc, throttle and cooling_max_pct.  /proc
  * is the real one (meminfo, stat, ... of this machine); this machine has
  * no thermal zones, throttle counters or cooling devices of its own.
+ * The run's cgroup (memory usage, limits, PSI) is read from the fake roots
+ * of tests/fixtures/cgroup/tree-* through pm_sys_opts.root_dir.
  * Trees that a test changes are copied to a temporary directory first.
  * Run from the repository root.
  */
@@ -299,6 +301,165 @@ static void test_many_devices(void **state)
     remove_tree(dir);
 }
 
+/* ---------------------------------------------------- the run's cgroup */
+
+#define CGFX "tests/fixtures/cgroup/"
+
+/* pm_sys_open with the cgroup of `pid` found under the fake root `root`
+ * (tests/fixtures/cgroup/README); sysfs is a tree without thermal files. */
+static struct pm_sys *open_cg(const char *root, pid_t pid, char *sources, size_t len)
+{
+    struct pm_sys_opts o = {.cgroup_pid = pid, .sysfs_root = FX "no-such-tree", .root_dir = root};
+    char err[256] = "";
+    struct pm_sys *s = pm_sys_open(&o, sources, len, err, sizeof err);
+    if (!s)
+        fail_msg("pm_sys_open(%s): %s", root, err);
+    return s;
+}
+
+/* A container in its own cgroup namespace: "0::/" is its cgroup, not the
+ * root's, because memory.current is at the mount root.  Usage every tick,
+ * the limit once a second and on read_all, "max" is no limit. */
+static void test_cg_namespace(void **state)
+{
+    (void)state;
+    char dir[64], sources[256];
+    copy_tree(CGFX "tree-v2-namespace", dir, sizeof dir);
+    struct pm_sys *s = open_cg(dir, 1, sources, sizeof sources);
+    assert_true(has_word(sources, "cgroup"));
+    assert_false(has_word(sources, "cgroup-v1-memory"));
+    struct pm_sys_rec r;
+    pm_sys_read(s, 0, 0, &r);
+    assert_true(has(&r, PM_M_CG_MEM_CURRENT));
+    assert_int_equal(r.v[PM_M_CG_MEM_CURRENT], 51200); /* 52428800 bytes */
+    assert_true(has(&r, PM_M_CG_MEM_MAX));
+    assert_int_equal(r.v[PM_M_CG_MEM_MAX], 102400); /* 100 MiB */
+    assert_false(has(&r, PM_M_CG_MEM_HIGH));         /* "max" */
+    assert_false(has(&r, PM_M_CG_MEM_SOME));         /* a counter: nothing to subtract from yet */
+    assert_true(has(&r, PM_M_CG_MEM_HEADROOM));
+    assert_int_equal(r.v[PM_M_CG_MEM_HEADROOM], 50);
+
+    write_file(dir, "sys/fs/cgroup/memory.current", "104800000\n");
+    write_file(dir, "sys/fs/cgroup/memory.pressure",
+               "some avg10=9.00 avg60=2.00 avg300=0.50 total=3500000\n"
+               "full avg10=5.00 avg60=1.00 avg300=0.20 total=1250000\n");
+    pm_sys_read(s, 10 * MS, 0, &r);
+    assert_int_equal(r.v[PM_M_CG_MEM_CURRENT], 102343);
+    assert_int_equal(r.v[PM_M_CG_MEM_SOME], 100000);
+    assert_int_equal(r.v[PM_M_CG_MEM_FULL], 50000);
+    assert_false(has(&r, PM_M_CG_MEM_MAX)); /* not due before 1 s */
+    assert_true(has(&r, PM_M_CG_MEM_HEADROOM)); /* every tick, against the last limit read */
+    assert_int_equal(r.v[PM_M_CG_MEM_HEADROOM], 0); /* 56 KiB of 100 MiB left */
+
+    int reads = 0;
+    for (int k = 2; k <= 200; k++) {
+        pm_sys_read(s, k * 10 * MS, 0, &r);
+        assert_true(has(&r, PM_M_CG_MEM_CURRENT));
+        assert_true(has(&r, PM_M_CG_MEM_HEADROOM));
+        if (has(&r, PM_M_CG_MEM_MAX)) {
+            assert_int_equal(k % 100, 0);
+            reads++;
+        }
+    }
+    assert_int_equal(reads, 2);
+
+    write_file(dir, "sys/fs/cgroup/memory.max", "max\n");
+    write_file(dir, "sys/fs/cgroup/memory.high", "94371840\n");
+    pm_sys_read(s, 2010 * MS, 1, &r); /* the last sample reads everything */
+    assert_false(has(&r, PM_M_CG_MEM_MAX));
+    assert_false(has(&r, PM_M_CG_MEM_HEADROOM)); /* no limit any more */
+    assert_true(has(&r, PM_M_CG_MEM_HIGH));
+    assert_int_equal(r.v[PM_M_CG_MEM_HIGH], 92160); /* 90 MiB */
+    pm_sys_close(s);
+    remove_tree(dir);
+}
+
+/* The true root cgroup of a cgroup2 host: the same "0::/", but no
+ * memory.current at the mount root; its PSI is the system's.  Nothing. */
+static void test_cg_root(void **state)
+{
+    (void)state;
+    char sources[256];
+    int before = count_fds();
+    struct pm_sys *none = open_root(FX "no-such-tree", sources, sizeof sources);
+    int base = count_fds() - before;
+    pm_sys_close(none);
+
+    struct pm_sys *s = open_cg(CGFX "tree-v2-root", 1, sources, sizeof sources);
+    assert_false(has_word(sources, "cgroup"));
+    assert_int_equal(count_fds() - before, base);
+    struct pm_sys_rec r;
+    for (int k = 0; k < 2; k++) {
+        pm_sys_read(s, k * 1000 * MS, 1, &r);
+        assert_false(has(&r, PM_M_CG_MEM_CURRENT));
+        assert_false(has(&r, PM_M_CG_MEM_MAX));
+        assert_false(has(&r, PM_M_CG_MEM_SOME));
+        assert_false(has(&r, PM_M_CG_CPU_SOME));
+        assert_true(has(&r, PM_M_MEM_AVAILABLE));
+    }
+    pm_sys_close(s);
+}
+
+/* A job below a systemd service: the service's 100 MiB memory.max binds
+ * the job whose own is "max"; the job's own memory.high is the lower. */
+static void test_cg_nested(void **state)
+{
+    (void)state;
+    char sources[256];
+    int before = count_fds();
+    struct pm_sys *s = open_cg(CGFX "tree-v2-nested", 1, sources, sizeof sources);
+    assert_true(has_word(sources, "cgroup"));
+    struct pm_sys_rec r;
+    pm_sys_read(s, 0, 0, &r);
+    assert_int_equal(r.v[PM_M_CG_MEM_CURRENT], 71680); /* the job's own, 70 MiB */
+    assert_true(has(&r, PM_M_CG_MEM_MAX));
+    assert_int_equal(r.v[PM_M_CG_MEM_MAX], 102400);
+    assert_true(has(&r, PM_M_CG_MEM_HIGH));
+    assert_int_equal(r.v[PM_M_CG_MEM_HIGH], 81920);
+    assert_int_equal(r.v[PM_M_CG_MEM_HEADROOM], 30); /* 70 of the service's 100 MiB */
+    pm_sys_read(s, 10 * MS, 0, &r);
+    assert_true(has(&r, PM_M_CG_CPU_SOME));
+    assert_int_equal(r.v[PM_M_CG_CPU_SOME], 0);
+    pm_sys_close(s);
+    assert_int_equal(count_fds(), before);
+}
+
+/* A hybrid host: memory from the v1 memory controller (usage and limit),
+ * no cgroup2 PSI (the process is in cgroup2's root); the v1 root memory
+ * cgroup is the machine's and is not read. */
+static void test_cg_v1(void **state)
+{
+    (void)state;
+    char sources[256];
+    int before = count_fds();
+    struct pm_sys *s = open_cg(CGFX "tree-v1-hybrid", 1, sources, sizeof sources);
+    assert_true(has_word(sources, "cgroup-v1-memory"));
+    assert_false(has_word(sources, "cgroup"));
+    struct pm_sys_rec r;
+    pm_sys_read(s, 0, 0, &r);
+    assert_int_equal(r.v[PM_M_CG_MEM_CURRENT], 8644); /* 8851456 bytes, rounded down */
+    assert_true(has(&r, PM_M_CG_MEM_MAX));
+    assert_int_equal(r.v[PM_M_CG_MEM_MAX], 204800); /* job-17's 200 MiB; /ci and the root unlimited */
+    assert_int_equal(r.v[PM_M_CG_MEM_HEADROOM], 95); /* 8.4 of 200 MiB used */
+    assert_false(has(&r, PM_M_CG_MEM_HIGH));
+    pm_sys_read(s, 10 * MS, 0, &r);
+    assert_false(has(&r, PM_M_CG_MEM_SOME));
+    assert_false(has(&r, PM_M_CG_MEM_MAX));
+    assert_true(has(&r, PM_M_CG_MEM_CURRENT));
+    pm_sys_close(s);
+    assert_int_equal(count_fds(), before);
+
+    s = open_cg(CGFX "tree-v1-hybrid", 2, sources, sizeof sources);
+    assert_false(has_word(sources, "cgroup-v1-memory"));
+    assert_false(has_word(sources, "cgroup"));
+    pm_sys_read(s, 0, 1, &r);
+    assert_false(has(&r, PM_M_CG_MEM_CURRENT));
+    assert_false(has(&r, PM_M_CG_MEM_MAX));
+    assert_false(has(&r, PM_M_CG_MEM_HEADROOM));
+    pm_sys_close(s);
+    assert_int_equal(count_fds(), before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +467,8 @@ int main(void)
         cmocka_unit_test(test_arm_board),   cmocka_unit_test(test_variants),
         cmocka_unit_test(test_unreadable),  cmocka_unit_test(test_absent),
         cmocka_unit_test(test_many_devices),
+        cmocka_unit_test(test_cg_namespace), cmocka_unit_test(test_cg_root),
+        cmocka_unit_test(test_cg_nested),   cmocka_unit_test(test_cg_v1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
