@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -266,6 +267,16 @@ static int resolve_command(const char *name, char *out, size_t outlen)
     }
     pm_err("cannot run '%s': command not found", name);
     return PM_EXIT_NOTFOUND;
+}
+
+/* wait4's ru_maxrss in KiB: Linux gives KiB, macOS bytes. */
+static int64_t maxrss_kb(const struct rusage *ru)
+{
+#ifdef __APPLE__
+    return (int64_t)ru->ru_maxrss / 1024;
+#else
+    return (int64_t)ru->ru_maxrss;
+#endif
 }
 
 static volatile int dummy_sink;
@@ -613,6 +624,7 @@ int cmd_record(int argc, char **argv)
     /* Wait for the child (or the duration), forwarding signals. */
     int tty = !o.quiet && isatty(STDERR_FILENO);
     int child_status = 0, have_status = 0, stop = 0, exec_errno = 0;
+    int64_t peak_kb = 0; /* the largest wait4 ru_maxrss of what pressmon reaped */
     const char *stop_reason = NULL;
     int64_t next_status = t0;
     while (!stop) {
@@ -633,8 +645,13 @@ int cmd_record(int argc, char **argv)
         if (child) {
             int wst;
             pid_t p;
-            while ((p = waitpid(-1, &wst, WNOHANG)) > 0) {
-                pm_tree_reaped(tree, p, wst, pm_recorder_main_ring(rec), now - t0);
+            struct rusage ru;
+            /* wait4: the kernel's high-water RSS comes with the status. */
+            while ((p = wait4(-1, &wst, WNOHANG, &ru)) > 0) {
+                int64_t kb = maxrss_kb(&ru);
+                if (kb > peak_kb)
+                    peak_kb = kb;
+                pm_tree_reaped(tree, p, wst, kb, pm_recorder_main_ring(rec), now - t0);
                 if (p == child) {
                     child_status = wst;
                     have_status = 1;
@@ -721,6 +738,7 @@ int cmd_record(int argc, char **argv)
         .signal = have_status && WIFSIGNALED(child_status) ? WTERMSIG(child_status) : 0,
         .core_dumped = have_status && WIFSIGNALED(child_status) && WCOREDUMP(child_status),
         .samples = res.samples,
+        .samples_stored = res.samples_stored,
         .proc_samples = res.proc_samples,
         .missed_ticks = res.missed_ticks,
         .dropped = res.dropped,
@@ -767,6 +785,9 @@ int cmd_record(int argc, char **argv)
         json_object_set_new(js, "min_mem_available_bytes", json_integer(res.min_mem_available_kb * 1024));
     if (res.max_psi_mem_some_pm >= 0)
         json_object_set_new(js, "max_psi_mem_some_pct", json_real((double)res.max_psi_mem_some_pm / 10.0));
+    json_object_set_new(js, "samples_stored", json_integer(res.samples_stored));
+    if (peak_kb > 0)
+        json_object_set_new(js, "peak_rss_bytes", json_integer(peak_kb * 1024));
     if (!o.quiet) {
         char what[96];
         if (!child)
@@ -790,6 +811,13 @@ int cmd_record(int argc, char **argv)
                 fprintf(stderr, " · peak memory pressure %.1f%%", (double)res.max_psi_mem_some_pm / 10.0);
             fputc('\n', stderr);
         }
+        if (peak_kb > 0)
+            fprintf(stderr, "pressmon: peak rss %s (the largest single process of the tree that was "
+                    "waited for: the kernel's high-water mark)\n",
+                    pm_fmt_bytes((double)peak_kb * 1024, mem, sizeof(mem)));
+        if (res.samples_stored < res.samples)
+            pm_err("%lld of %lld samples were stored (%lld lost)", (long long)res.samples_stored,
+                   (long long)res.samples, (long long)(res.samples - res.samples_stored));
         if (res.dropped)
             pm_err("%lld records could not be stored (queue full or database error)", (long long)res.dropped);
         if (still > 0)

@@ -89,6 +89,8 @@ struct pm_proc_exit_rec {
     pid_t killer_pid;    /* 0 if unknown */
     char killer_comm[PM_COMM_MAX];
     char kill_cause[32]; /* "oom", "signal", "kernel", "self", "memory", "codesign", ... */
+    int64_t maxrss_kb;   /* the kernel's high-water RSS from wait4's rusage, KiB: the largest of
+                          * the process and the descendants it waited for; 0 if not known */
 };
 
 struct pm_event_rec {
