@@ -307,7 +307,8 @@ int cmd_show(int argc, char **argv)
     sqlite3 *sdb = pm_store_db(st);
     sqlite3_stmt *s;
     const char *sql =
-        "SELECT r.uid, r.label, r.command, r.cwd, r.started_at, r.duration_ns, r.state, r.exit_code, r.signal,"
+        "SELECT r.uid, r.label, r.command, r.cwd, r.started_at,"
+        " coalesce(r.duration_ns, (SELECT max(t_ns) FROM samples WHERE run_id = r.id)), r.state, r.exit_code, r.signal,"
         " r.core_dumped, r.outcome, r.interval_ns, r.proc_interval_ns, r.samples, r.missed_ticks,"
         " r.late_p50_ns, r.late_p99_ns, r.late_max_ns, r.dropped, r.self_cpu_ns, r.sources, r.tree_mechanism,"
         " r.attribution, r.notes, r.version, h.hostname, h.os, h.os_version, h.kernel, h.arch, h.cpu_count,"
@@ -447,20 +448,29 @@ int cmd_show(int argc, char **argv)
         printf("host       %s (%s %s, %s, %d CPUs, %s)\n", col_text(s, 25), col_text(s, 26), col_text(s, 28),
                col_text(s, 29), sqlite3_column_int(s, 30),
                pm_fmt_bytes((double)sqlite3_column_int64(s, 31), b, sizeof(b)));
-        printf("started    %s   duration %s\n", when, pm_fmt_duration(dur_ns, dur, sizeof(dur)));
+        int live = strcmp(col_text(s, 6), "recording") == 0;
+        printf("started    %s   duration %s%s\n", when, pm_fmt_duration(dur_ns, dur, sizeof(dur)),
+               live ? " so far (to the last stored sample)" : "");
         printf("result     %s   state %s   outcome %s\n", exit_txt, col_text(s, 6),
                sqlite3_column_text(s, 10) ? col_text(s, 10) : "-");
         char lost[64] = "";
         if (has_stored && stored != taken)
             snprintf(lost, sizeof(lost), " (%lld stored, %lld lost)", (long long)stored, (long long)(taken - stored));
-        printf("sampling   every %s (processes every %s) · %lld samples%s · %lld missed ticks · "
-               "lateness p50 %.3f ms p99 %.3f ms max %.3f ms · %lld records dropped · own CPU %s\n",
-               pm_fmt_duration(sqlite3_column_int64(s, 11), dur, sizeof(dur)),
-               pm_fmt_duration(sqlite3_column_int64(s, 12), b, sizeof(b)), (long long)taken, lost,
-               (long long)sqlite3_column_int64(s, 14), (double)sqlite3_column_int64(s, 15) / 1e6,
-               (double)sqlite3_column_int64(s, 16) / 1e6, (double)sqlite3_column_int64(s, 17) / 1e6,
-               (long long)sqlite3_column_int64(s, 18),
-               pm_fmt_own_cpu(sqlite3_column_int64(s, 19), dur_ns, own, sizeof(own)));
+        if (live) /* lateness and own CPU are written when the run ends */
+            printf("sampling   every %s (processes every %s) · %lld samples%s · %lld missed ticks so far · "
+                   "lateness and own CPU when the run ends\n",
+                   pm_fmt_duration(sqlite3_column_int64(s, 11), dur, sizeof(dur)),
+                   pm_fmt_duration(sqlite3_column_int64(s, 12), b, sizeof(b)), (long long)taken, lost,
+                   (long long)sqlite3_column_int64(s, 14));
+        else
+            printf("sampling   every %s (processes every %s) · %lld samples%s · %lld missed ticks · "
+                   "lateness p50 %.3f ms p99 %.3f ms max %.3f ms · %lld records dropped · own CPU %s\n",
+                   pm_fmt_duration(sqlite3_column_int64(s, 11), dur, sizeof(dur)),
+                   pm_fmt_duration(sqlite3_column_int64(s, 12), b, sizeof(b)), (long long)taken, lost,
+                   (long long)sqlite3_column_int64(s, 14), (double)sqlite3_column_int64(s, 15) / 1e6,
+                   (double)sqlite3_column_int64(s, 16) / 1e6, (double)sqlite3_column_int64(s, 17) / 1e6,
+                   (long long)sqlite3_column_int64(s, 18),
+                   pm_fmt_own_cpu(sqlite3_column_int64(s, 19), dur_ns, own, sizeof(own)));
         printf("sources    %s\n", col_text(s, 20));
         if (*col_text(s, 21))
             printf("processes  %lld (%lld samples) followed by %s · %lld killed by a signal\n",
@@ -486,8 +496,8 @@ int cmd_show(int argc, char **argv)
             printf("tags       %s\n", col_text(s, 35));
         if (*col_text(s, 23))
             printf("notes      %s\n", col_text(s, 23));
-        if (strcmp(col_text(s, 6), "recording") == 0)
-            printf("note       this run is still recording (or its recorder died): figures are partial\n");
+        if (live)
+            printf("note       this run is being recorded: figures are partial\n");
 
         int tty = pm_use_color(stdout);
         printf("\n%-18s %10s %10s %10s %10s  %-8s%s\n", "metric", "min", "mean", "p95", "max", "unit",

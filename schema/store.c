@@ -378,7 +378,12 @@ static int validate(struct pm_store *st, enum pm_store_mode mode, char *err, siz
 static const char *const stmt_sql[ST_N] = {
     [ST_SYS] = NULL, /* built from the catalog */
     [ST_PSTART] = "INSERT INTO procs(run_id, pid, ppid, start_ns, comm, argv) VALUES (?,?,?,?,?,?)",
-    [ST_PEXEC] = "UPDATE procs SET comm = ?3, argv = ?4, execs = execs + 1"
+    /* An exec seen after the process was gone comes without comm or argv
+     * (/proc/PID is empty by then): the row keeps what it has, e.g. the
+     * root's, which pressmon wrote from the command it ran.  `record --
+     * /bin/true` lost its argv in 8 of 30 runs and its comm in 1. */
+    [ST_PEXEC] = "UPDATE procs SET comm = coalesce(?3, comm), argv = coalesce(nullif(?4, '[]'), argv),"
+                 " execs = execs + 1"
                  " WHERE id = (SELECT max(id) FROM procs WHERE run_id = ?1 AND pid = ?2)",
     [ST_PSAMPLE] = NULL, /* built from the catalog */
     /* A known status: fills a row not yet ended, or one ended with status
@@ -451,6 +456,30 @@ static int foreign_file(const char *path)
     ssize_t n = read(fd, head, sizeof head);
     close(fd);
     return n > 0 && (n < (ssize_t)sizeof head || memcmp(head, magic, sizeof magic) != 0);
+}
+
+/* A reader that may write marks the runs of dead recorders aborted, as a
+ * recorder does when it opens the file: `runs` and `show` then say so
+ * instead of "recording" with partial figures until the next recording
+ * (and `rm` and these agree).  Best effort: a reader that cannot write now
+ * (the lock is busy) shows the runs as they are. */
+static void reap_for_reader(struct pm_store *st)
+{
+    sqlite3_stmt *s;
+    int any = 0;
+    if (sqlite3_prepare_v2(st->db, "SELECT EXISTS (SELECT 1 FROM runs WHERE state = 'recording')", -1, &s,
+                           NULL) == SQLITE_OK) {
+        any = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+    }
+    if (!any)
+        return;
+    struct pm_host h;
+    pm_host_info(&h);
+    char saved[sizeof st->err];
+    memcpy(saved, st->err, sizeof saved);
+    pm_store_reap_stale(st, h.boot_id);
+    memcpy(st->err, saved, sizeof saved);
 }
 
 struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *err, size_t errlen)
@@ -539,6 +568,8 @@ struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *
     } else if (pm_store_db_version(st) < pm_store_schema_version() && shim_missing_columns(st) < 0) {
         goto fail;
     }
+    if (mode == PM_STORE_READ && flags != SQLITE_OPEN_READONLY)
+        reap_for_reader(st);
     return st;
 fail:
     snprintf(err, errlen, "%s", st->err);
@@ -588,7 +619,7 @@ int pm_store_reap_stale(struct pm_store *st, const char *boot_id)
     if (n == 0)
         return 0;
     if (sqlite3_prepare_v2(st->db,
-                           "UPDATE runs SET state = 'aborted', outcome = 'fail',"
+                           "UPDATE runs SET state = 'aborted',"
                            " samples_stored = (SELECT count(*) FROM samples WHERE run_id = runs.id),"
                            " samples = max(samples, (SELECT count(*) FROM samples WHERE run_id = runs.id)),"
                            " duration_ns = (SELECT max(t_ns) FROM samples WHERE run_id = runs.id),"

@@ -37,4 +37,16 @@ pm show label:short
 printf '%s\n' "$OUT" | grep -Eq '^sampling .* own CPU [0-9]+\.[0-9] ms$' || fail "show: own CPU of a short run: $OUT"
 pm record -l long --duration 1100ms
 printf '%s\n' "$ERR" | grep -Eq '· own CPU [0-9]+\.[0-9]{2}%$' || fail "own CPU of a 1.1 s run as a share: $ERR"
+# A run being recorded: its duration so far, and no lateness or own CPU
+# (written when it ends) in place of zeros.
+"$PRESSMON" record -q -l live -- sleep 4 & lp=$!
+sleep 2
+pm show label:live
+kill -0 $lp 2>/dev/null || fail "the recording ended before show ran: the test proves nothing"
+expect_eq "$RC" 0 "show a live run"
+printf '%s\n' "$OUT" | grep -Eq '^started .* duration (0\.[5-9]|[1-3]\.[0-9]) s so far' || fail "show: a live run's duration so far: $OUT"
+expect_contains "$OUT" "lateness and own CPU when the run ends" "show: no made-up lateness for a live run"
+case $OUT in *"lateness p50"*) fail "show printed a live run's lateness: $OUT" ;; esac
+wait $lp
+expect_eq "$?" 0 "the live recording's status"
 echo ok

@@ -350,7 +350,8 @@ static void test_reap_stale(void **state)
     begin_run(st, &other, getpid());
     assert_int_equal(pm_store_reap_stale(st, "boot-a"), 2);
     char sql[128];
-    snprintf(sql, sizeof(sql), "SELECT state = 'aborted' FROM runs WHERE id = %lld", (long long)r2);
+    snprintf(sql, sizeof(sql), "SELECT state = 'aborted' AND outcome IS NULL FROM runs WHERE id = %lld",
+             (long long)r2);
     assert_int_equal(query_int(st, sql), 1);
     assert_int_equal(query_int(st, "SELECT count(*) FROM runs WHERE state = 'recording'"), 1);
     assert_int_equal(pm_store_reap_stale(st, "boot-a"), 0);
@@ -598,6 +599,33 @@ static void test_run_id_not_reused(void **state)
     (void)state;
 }
 
+/* An exec that arrives after its process is gone carries no comm or argv:
+ * the row keeps the ones it has; a readable exec replaces them. */
+static void test_exec_without_names(void **state)
+{
+    char err[512];
+    struct pm_store *st = pm_store_open(db_path("exec.db"), PM_STORE_WRITE, err, sizeof(err));
+    assert_non_null(st);
+    struct pm_host h = host();
+    int64_t run = begin_run(st, &h, getpid());
+    struct pm_proc_start_rec r = {.pid = 77, .ppid = 1};
+    strcpy(r.comm, "true");
+    memcpy(r.argv, "/bin/true", 10);
+    r.argv_len = 10;
+    assert_int_equal(pm_store_put_proc_start(st, run, &r), 0);
+    struct pm_proc_start_rec gone = {.pid = 77, .is_exec = 1};
+    assert_int_equal(pm_store_put_proc_start(st, run, &gone), 0);
+    assert_int_equal(query_int(st, "SELECT comm = 'true' AND argv = '[\"/bin/true\"]' AND execs = 1 FROM procs"), 1);
+    struct pm_proc_start_rec seen = {.pid = 77, .is_exec = 1};
+    strcpy(seen.comm, "env");
+    memcpy(seen.argv, "env\0-i", 7);
+    seen.argv_len = 7;
+    assert_int_equal(pm_store_put_proc_start(st, run, &seen), 0);
+    assert_int_equal(query_int(st, "SELECT comm = 'env' AND argv = '[\"env\",\"-i\"]' AND execs = 2 FROM procs"), 1);
+    pm_store_close(st);
+    (void)state;
+}
+
 /* A writer in another connection, as a recorder's writer thread: one
  * sample per transaction, as often as it can get the write lock, until
  * told to stop; counts its commits while `counting` is set. */
@@ -797,6 +825,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reap_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_id_not_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exec_without_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_lets_writers_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vacuum, setup, teardown),
         cmocka_unit_test(test_run_uid),
