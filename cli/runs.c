@@ -113,7 +113,9 @@ int cmd_runs(int argc, char **argv)
         fmt_exit(s, 4, 5, 6, ex, sizeof(ex));
         /* samples: taken; samples_stored: committed (NULL before schema 4) */
         int has_stored = sqlite3_column_type(s, 12) != SQLITE_NULL;
-        int64_t lost = has_stored ? sqlite3_column_int64(s, 7) - sqlite3_column_int64(s, 12) : 0;
+        int64_t taken = sqlite3_column_int64(s, 7), stored = sqlite3_column_int64(s, 12);
+        /* only for counts that make sense: a value edited by hand says nothing */
+        int64_t lost = has_stored && stored >= 0 && taken >= stored ? taken - stored : 0;
         char smp[48];
         if (lost)
             snprintf(smp, sizeof(smp), "%lld (%lld lost)", (long long)sqlite3_column_int64(s, 7), (long long)lost);

@@ -9,6 +9,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,13 @@ static json_t *top_processes(sqlite3 *db, int64_t run_id, int print)
     return arr;
 }
 
+/* KiB as bytes in JSON: an integer, unless a value edited by hand would
+ * overflow one. */
+static json_t *kib_bytes_json(int64_t kb)
+{
+    return kb <= INT64_MAX / 1024 ? json_integer(kb * 1024) : json_real((double)kb * 1024.0);
+}
+
 /* The run's peak RSS: the largest wait4 high-water mark (the largest
  * single process of the tree that was waited for), and the largest 40 ms
  * sample.  -1 where there is none. */
@@ -360,8 +368,9 @@ int cmd_show(int argc, char **argv)
     int64_t peak_kb, sampled_kb;
     run_peaks(sdb, run_id, &peak_kb, &sampled_kb);
     /* samples: taken; samples_stored: committed (NULL before schema 4). */
-    int has_stored = sqlite3_column_type(s, 36) != SQLITE_NULL;
     int64_t taken = sqlite3_column_int64(s, 13), stored = sqlite3_column_int64(s, 36);
+    /* only counts that make sense: a value edited by hand says nothing */
+    int has_stored = sqlite3_column_type(s, 36) != SQLITE_NULL && stored >= 0 && taken >= stored;
 
     int rc = PM_EXIT_OK;
     if (json) {
@@ -399,9 +408,9 @@ int cmd_show(int argc, char **argv)
             json_object_set_new(smp, "samples_lost", json_integer(taken - stored));
         }
         if (peak_kb >= 0)
-            json_object_set_new(o, "peak_rss_bytes", json_integer(peak_kb * 1024));
+            json_object_set_new(o, "peak_rss_bytes", kib_bytes_json(peak_kb));
         if (sampled_kb >= 0)
-            json_object_set_new(o, "max_sampled_rss_bytes", json_integer(sampled_kb * 1024));
+            json_object_set_new(o, "max_sampled_rss_bytes", kib_bytes_json(sampled_kb));
         json_object_set_new(o, "sources", json_string(col_text(s, 20)));
         json_object_set_new(o, "tree_mechanism", json_string(col_text(s, 21)));
         json_object_set_new(o, "attribution", json_string(col_text(s, 22)));
