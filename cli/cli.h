@@ -50,9 +50,33 @@ const char *pm_db_path(const char *opt);
 /* Open the database for a reading command; prints the error and returns NULL. */
 struct pm_store *pm_open_for_read(const char *db_opt);
 
-/* Parse "10ms", "1.5s", "2m", "500us", "250000ns", "1h", "7d" into ns.  A bare
- * number is in `default_unit_ns`.  Returns 0, or -1 on bad input. */
-int pm_parse_duration(const char *s, int64_t default_unit_ns, int64_t *ns);
+/* Parse "10ms", "1.5s", "2m", "500us", "250000ns", "1h", "7d" into ns.  The
+ * unit is required.  Returns 0; PM_DURATION_NO_UNIT for a bare number
+ * ("10"); -1 for other bad input. */
+#define PM_DURATION_NO_UNIT (-2)
+int pm_parse_duration(const char *s, int64_t *ns);
+/* pm_parse_duration for option `opt` of command `cmd`.  Returns 0, or -1
+ * after printing "CMD: bad OPT 'VALUE': give a unit, as in EXAMPLES" (a
+ * bare number) or "... give a duration, as in EXAMPLES".  The caller checks
+ * the range. */
+int pm_duration_arg(const char *cmd, const char *opt, const char *value, const char *examples, int64_t *ns);
+
+/* Text in table columns (labels): terminal columns, not bytes.  UTF-8 is
+ * decoded (an invalid byte counts as one column); East Asian wide
+ * characters take 2 columns, combining marks 0.  Locale-independent. */
+int pm_text_cols(const char *s);
+/* Copy s into buf (len bytes), at most max_cols columns, cut on a character
+ * boundary; with `ellipsis`, a cut one ends in "…" (within max_cols).
+ * Returns the bytes written (buf is NUL-terminated); *cols_out (may be
+ * NULL) gets the columns. */
+size_t pm_fit_cols(const char *s, int max_cols, int ellipsis, char *buf, size_t len, int *cols_out);
+/* s fitted into exactly `width` columns: cut with "…", or padded with
+ * spaces.  Returns buf. */
+const char *pm_cell(const char *s, int width, char *buf, size_t len);
+/* The label column of a table: as wide as its widest label (columns),
+ * at least the heading's 5, at most PM_LABEL_COLS_MAX. */
+#define PM_LABEL_COLS_MAX 40
+int pm_label_width(int widest);
 
 /* Format ns as "12.4 s", "850 ms", "3m05s" into buf. */
 const char *pm_fmt_duration(int64_t ns, char *buf, size_t len);

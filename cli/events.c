@@ -59,7 +59,7 @@ static const char EVENTS_SQL[] =
     "                 (SELECT q.comm FROM procs q WHERE q.run_id = ?1 AND q.pid = e.pid LIMIT 1)),"
     "        NULL, NULL, NULL, NULL, NULL, NULL, 1, e.id"
     " FROM events e WHERE e.run_id = ?1"
-    ") WHERE (?2 IS NULL OR kind = ?2) ORDER BY t_ns, ord, sub";
+    ") WHERE (?2 IS NULL OR instr(?2, ',' || kind || ',') > 0) ORDER BY t_ns, ord, sub";
 
 static const char *col_text(sqlite3_stmt *s, int i)
 {
@@ -300,17 +300,88 @@ static json_t *row_json(const struct ev_row *r, const struct near_sample *ns)
     return o;
 }
 
+/* Every kind an event row can have: the process starts and exits of the
+ * procs table, and the kinds of the events table (sampler/record.h).
+ * Written into buf as "exec, fork, ...". */
+static const char *kind_list(char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 1; k < PM_EV_KIND_MAX; k++) {
+        int n = snprintf(buf + used, len - used, "%s%s", k > 1 ? ", " : "",
+                         pm_event_kind_name((enum pm_event_kind)k));
+        if (n < 0 || (size_t)n >= len - used)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+static int known_kind(const char *s, size_t n)
+{
+    for (int k = 1; k < PM_EV_KIND_MAX; k++) {
+        const char *name = pm_event_kind_name((enum pm_event_kind)k);
+        if (strlen(name) == n && !strncmp(name, s, n))
+            return 1;
+    }
+    return 0;
+}
+
+/* Add the comma list `arg` to the filter ",exec,exit," in buf.  Returns 0,
+ * or -1 after a usage message naming the unknown kind and the valid ones. */
+static int add_kinds(const char *arg, char *buf, size_t len)
+{
+    char all[256];
+    for (const char *p = arg;; p++) {
+        size_t n = strcspn(p, ",");
+        if (!known_kind(p, n)) {
+            pm_err("events: unknown --kind '%.*s': give one or more of %s, separated by commas", (int)n, p,
+                   kind_list(all, sizeof all));
+            return -1;
+        }
+        size_t used = strlen(buf);
+        if (used == 0 && len > 1)
+            buf[used++] = ',', buf[used] = '\0';
+        if (used + n + 2 > len) {
+            pm_err("events: too many --kind values");
+            return -1;
+        }
+        snprintf(buf + used, len - used, "%.*s,", (int)n, p);
+        p += n;
+        if (!*p)
+            return 0;
+    }
+}
+
 static void events_usage(FILE *f)
 {
-    fprintf(f, "usage: pressmon events RUN [--json] [--kind KIND] [--db PATH]\n\n"
-               "The processes and kills of one run in time order: exec, fork, exit (with who\n"
-               "killed it), signal (fatal signals sent to the tree, with the sender), oom_kill,\n"
-               "pressure, sampler_gap, notice.  Kill lines show memory available and PSI memory\n"
-               "pressure at that moment.\n\n"
-               "  RUN            run id or unique prefix, last, last~N, label:NAME\n"
-               "  --json         one JSON array on stdout\n"
-               "  -k, --kind K   only events of kind K (exec, fork, exit, signal, oom_kill, ...)\n"
-               "  --db PATH      database (default $PRESSMON_DB, else ./pressmon.db)\n");
+    fprintf(f,
+            "usage: pressmon events [options] RUN\n"
+            "\n"
+            "The processes and kills of one run in time order: exec, fork, exit (with who\n"
+            "killed it), signal (fatal signals sent to the tree, with the sender), oom_kill,\n"
+            "pressure, sampler_gap, notice.  Kill lines show memory available and PSI memory\n"
+            "pressure at that moment.\n"
+            "RUN is a run id or unique prefix, last, last~N, or label:NAME.\n"
+            "\n"
+            "options:\n"
+            "  -d, --db PATH      database (default $PRESSMON_DB, else ./pressmon.db)\n"
+            "  -k, --kind K,...   only events of these kinds (a comma list; repeatable):\n");
+    /* the kinds, wrapped under the option's text at 80 columns */
+    int col = 0;
+    for (int k = 1; k < PM_EV_KIND_MAX; k++) {
+        const char *name = pm_event_kind_name((enum pm_event_kind)k);
+        int w = (int)strlen(name) + (k + 1 < PM_EV_KIND_MAX ? 1 : 0);
+        if (col == 0 || col + 1 + w > 80)
+            col = fprintf(f, "%s                     %s", col ? "\n" : "", name) - (col ? 1 : 0);
+        else
+            col += fprintf(f, " %s", name);
+        if (k + 1 < PM_EV_KIND_MAX)
+            col += fprintf(f, ",");
+    }
+    fprintf(f, "\n"
+               "      --json         one JSON array on stdout\n"
+               "  -h, --help         this text\n");
 }
 
 int cmd_events(int argc, char **argv)
@@ -320,13 +391,17 @@ int cmd_events(int argc, char **argv)
                                          {"db", required_argument, NULL, 'd'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *db = NULL, *kind = NULL;
+    const char *db = NULL;
+    char kinds[512] = ""; /* ",exec,exit,": instr() in EVENTS_SQL */
     int json = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "jk:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
-        case 'k': kind = optarg; break;
+        case 'k':
+            if (add_kinds(optarg, kinds, sizeof kinds) < 0)
+                return PM_EXIT_USAGE;
+            break;
         case 'd': db = optarg; break;
         case 'h': events_usage(stdout); return PM_EXIT_OK;
         default: events_usage(stderr); return PM_EXIT_USAGE;
@@ -353,8 +428,8 @@ int cmd_events(int argc, char **argv)
         return PM_EXIT_FAIL;
     }
     sqlite3_bind_int64(s, 1, run_id);
-    if (kind)
-        sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+    if (*kinds)
+        sqlite3_bind_text(s, 2, kinds, -1, SQLITE_STATIC);
     json_t *arr = json ? json_array() : NULL;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

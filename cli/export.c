@@ -19,16 +19,19 @@ enum fmt { F_CSV, F_JSONL, F_OPENMETRICS, F_INFLUX };
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: pressmon export RUN [--format csv|jsonl|openmetrics|influx] [options]\n\n"
+            "usage: pressmon export [options] RUN\n"
+            "\n"
             "Write one run's system samples (and kill events, and for jsonl/openmetrics/influx\n"
-            "the end-of-run summary) to stdout.\n\n"
+            "the end-of-run summary) to stdout.\n"
+            "RUN is a run id or unique prefix, last, last~N, or label:NAME.\n"
+            "\n"
+            "options:\n"
             "  -f, --format FMT     csv (default), jsonl, openmetrics, influx\n"
-            "      --db PATH        database (default $PRESSMON_DB, else ./pressmon.db)\n"
+            "  -d, --db PATH        database (default $PRESSMON_DB, else ./pressmon.db)\n"
             "      --job NAME       job label (default pressmon)\n"
             "      --instance NAME  instance label (default: the run's host name)\n"
             "      --no-run-id      leave out the run_id label (see docs/EXPORT.md)\n"
-            "  -h, --help\n\n"
-            "RUN: a run id or unique prefix, last, last~N, label:NAME.\n");
+            "  -h, --help           this text\n");
 }
 
 static int out(const struct pm_buf *b)
@@ -288,7 +291,7 @@ int cmd_export(int argc, char **argv)
     enum fmt fmt = F_CSV;
     int no_run_id = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (!strcmp(optarg, "csv"))

@@ -30,7 +30,7 @@ static void usage(FILE *f)
             "      --batch N            samples per request (default 10000)\n"
             "      --no-gzip            send Influx bodies uncompressed\n"
             "      --cacert FILE        trust this CA bundle for https (verification stays on)\n"
-            "      --connect-timeout D  (default 5s)\n"
+            "      --connect-timeout D  (default 5s; D has a unit: 500ms, 5s)\n"
             "      --timeout D          whole request (default 30s)\n"
             "      --retries N          retries of 5xx/429/network errors (default 5)\n"
             "      --json               print what was sent as JSON on stdout\n"
@@ -92,9 +92,11 @@ int cmd_push(int argc, char **argv)
         case 'C': po.http.ca_file = optarg; break;
         case 'c':
         case 'T':
-            if (pm_parse_duration(optarg, 1000000000LL, &ns) < 0 || ns < 1000000) {
-                pm_err("bad duration '%s' for --%s (e.g. 5s, 500ms)", optarg,
-                       c == 'c' ? "connect-timeout" : "timeout");
+            if (pm_duration_arg("push", c == 'c' ? "--connect-timeout" : "--timeout", optarg, "5s or 500ms", &ns))
+                return PM_EXIT_USAGE;
+            if (ns < 1000000) {
+                pm_err("push: bad --%s '%s': give 1ms or more, as in 5s or 500ms",
+                       c == 'c' ? "connect-timeout" : "timeout", optarg);
                 return PM_EXIT_USAGE;
             }
             if (c == 'c')

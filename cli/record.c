@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -63,7 +64,8 @@ static const char usage_text[] =
     "      --push-protocol P    remote-write, influx or pushgateway (default: from URL)\n"
     "  -h, --help               this text\n"
     "\n"
-    "DUR is a number with a unit: ns, us, ms, s, m, h, d (e.g. 5ms, 1.5s, 2m).\n"
+    "DUR is a number with a unit, which is required: ns, us, ms, s, m, h, d (e.g. 5ms,\n"
+    "1.5s, 2m).\n"
     "\n"
     "exit status: COMMAND's exit code; 128+N if it died of signal N (SIGKILL: 137);\n"
     "125 if pressmon failed (bad option, unwritable database, ...); 126 if COMMAND is not\n"
@@ -126,22 +128,26 @@ static int parse(int argc, char **argv, struct record_opts *o)
             o->db = optarg;
             break;
         case 'i':
-            if (pm_parse_duration(optarg, 1000000, &o->interval) || o->interval < 1000000 ||
-                o->interval > 60000000000LL) {
+            if (pm_duration_arg("record", "--interval", optarg, "10ms or 1s", &o->interval))
+                return -1;
+            if (o->interval < 1000000 || o->interval > 60000000000LL) {
                 pm_err("record: bad --interval '%s': give 1ms..60s, e.g. 10ms", optarg);
                 return -1;
             }
             break;
         case 'p':
-            if (pm_parse_duration(optarg, 1000000, &o->proc_interval) || o->proc_interval < 1000000 ||
-                o->proc_interval > 60000000000LL) {
+            if (pm_duration_arg("record", "--proc-interval", optarg, "40ms or 1s", &o->proc_interval))
+                return -1;
+            if (o->proc_interval < 1000000 || o->proc_interval > 60000000000LL) {
                 pm_err("record: bad --proc-interval '%s': give 1ms..60s, e.g. 40ms", optarg);
                 return -1;
             }
             proc_given = 1;
             break;
         case 'D':
-            if (pm_parse_duration(optarg, 1000000000, &o->duration) || o->duration <= 0) {
+            if (pm_duration_arg("record", "--duration", optarg, "30s or 5m", &o->duration))
+                return -1;
+            if (o->duration <= 0) {
                 pm_err("record: bad --duration '%s': give a positive duration, e.g. 30s", optarg);
                 return -1;
             }
@@ -176,8 +182,9 @@ static int parse(int argc, char **argv, struct record_opts *o)
             o->json = 1;
             break;
         case OPT_COMMIT:
-            if (pm_parse_duration(optarg, 1000000, &o->commit) || o->commit < 50000000 ||
-                o->commit > 5000000000LL) {
+            if (pm_duration_arg("record", "--commit-interval", optarg, "250ms or 1s", &o->commit))
+                return -1;
+            if (o->commit < 50000000 || o->commit > 5000000000LL) {
                 pm_err("record: bad --commit-interval '%s': give 50ms..5s", optarg);
                 return -1;
             }
@@ -365,20 +372,31 @@ static void status_line(struct pm_recorder *rec, int64_t now_t, int final)
 {
     struct pm_live_status s;
     pm_recorder_status(rec, &s);
-    char dur[32], mem[32];
+    char dur[32], mem[32], line[512], fit[512];
+    size_t n = 0;
     fprintf(stderr, "\r\033[K");
     if (final)
         return;
-    fprintf(stderr, "pressmon ▸ %s · %lld samples", pm_fmt_duration(now_t, dur, sizeof(dur)),
-            (long long)s.samples);
+#define ADD(...) (n += (size_t)snprintf(line + n, n < sizeof line ? sizeof line - n : 0, __VA_ARGS__))
+    ADD("pressmon ▸ %s · %lld samples", pm_fmt_duration(now_t, dur, sizeof(dur)), (long long)s.samples);
     if (s.mem_available_kb >= 0)
-        fprintf(stderr, " · mem available %s", pm_fmt_bytes((double)s.mem_available_kb * 1024, mem, sizeof(mem)));
+        ADD(" · mem available %s", pm_fmt_bytes((double)s.mem_available_kb * 1024, mem, sizeof(mem)));
     if (s.mem_level_pct >= 0)
-        fprintf(stderr, " (%lld%%)", (long long)s.mem_level_pct);
+        ADD(" (%lld%%)", (long long)s.mem_level_pct);
     if (s.psi_mem_some_pm >= 0)
-        fprintf(stderr, " · psi mem %.1f%%", (double)s.psi_mem_some_pm / 10.0);
+        ADD(" · psi mem %.1f%%", (double)s.psi_mem_some_pm / 10.0);
     if (s.missed_ticks)
-        fprintf(stderr, " · %lld missed", (long long)s.missed_ticks);
+        ADD(" · %lld missed", (long long)s.missed_ticks);
+#undef ADD
+    /* A line wider than the terminal wraps, and "\r\033[K" then clears
+     * only its last row: each redraw would leave a stale row behind.  The
+     * width is read at every redraw (4 a second), so a resized terminal is
+     * followed without a SIGWINCH handler; one column is left free, as
+     * some terminals wrap on writing the last one. */
+    struct winsize ws;
+    int cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col - 1 : 79;
+    pm_fit_cols(line, cols, 0, fit, sizeof fit, NULL);
+    fputs(fit, stderr);
     fflush(stderr);
 }
 

@@ -24,11 +24,13 @@
  *     recorded into the file: VACUUM holds the write lock for as long as it
  *     rewrites the whole file, and a recorder gives up after 10 s.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -141,12 +143,8 @@ static int parse(int argc, char **argv, int prune, struct rm_opts *o)
                 }
             } else {
                 o->older = optarg;
-                /* A bare number has no obvious unit here: 7 days, hours? */
-                if (strspn(optarg, "0123456789.") == strlen(optarg) ||
-                    pm_parse_duration(optarg, 1, &o->older_ns) != 0) {
-                    pm_err("prune: bad --older-than '%s': give a time with a unit, as in 7d, 12h or 30m", optarg);
+                if (pm_duration_arg("prune", "--older-than", optarg, "7d, 12h or 30m", &o->older_ns))
                     return -1;
-                }
             }
             break;
         default:
@@ -180,7 +178,7 @@ static int parse(int argc, char **argv, int prune, struct rm_opts *o)
 struct run_row {
     int64_t id;
     char uid[32];
-    char label[128];
+    char label[256]; /* record takes 1..200 bytes */
     int has_label;
     int64_t started_at, samples, recorder_pid;
 };
@@ -221,14 +219,33 @@ static json_t *run_json(const struct run_row *r)
     return o;
 }
 
-static void print_run(const char *verb, const struct run_row *r, int64_t rows)
+/* The label column's width for the runs `ids` (pm_label_width). */
+static int label_width(struct pm_store *st, const int64_t *ids, int n)
+{
+    sqlite3_stmt *s;
+    int widest = 0;
+    if (sqlite3_prepare_v2(pm_store_db(st), "SELECT label FROM runs WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+        return pm_label_width(0);
+    for (int i = 0; i < n; i++) {
+        sqlite3_bind_int64(s, 1, ids[i]);
+        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+            int w = pm_text_cols((const char *)sqlite3_column_text(s, 0));
+            widest = w > widest ? w : widest;
+        }
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return pm_label_width(widest);
+}
+
+static void print_run(const char *verb, const struct run_row *r, int lw, int64_t rows)
 {
     time_t t = (time_t)(r->started_at / 1000000000);
     struct tm tm;
-    char when[32];
+    char when[32], cell[4 * PM_LABEL_COLS_MAX + 8];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-    printf("%-12s %-16s  %-14.14s  %-19s  %8lld samples", verb, r->uid, r->has_label ? r->label : "-", when,
-           (long long)r->samples);
+    printf("%-12s %-16s  %s  %-19s  %8lld samples", verb, r->uid,
+           pm_cell(r->has_label ? r->label : "-", lw, cell, sizeof cell), when, (long long)r->samples);
     if (rows >= 0)
         printf("  %lld rows", (long long)rows);
     putchar('\n');
@@ -268,6 +285,7 @@ static int delete_runs(struct pm_store *st, const struct rm_opts *o, int prune, 
     json_object_set_new(js, "dry_run", json_boolean(o->dry_run));
     int ndone = 0, nlive = 0, failed = 0;
     int64_t rows = 0, longest = 0, t0 = pm_mono_ns();
+    int lw = human ? label_width(st, ids, n) : 0;
     for (int i = 0; i < n && !failed; i++) {
         struct run_row r;
         if (read_run(st, ids[i], &r) < 0) {
@@ -298,7 +316,7 @@ static int delete_runs(struct pm_store *st, const struct rm_opts *o, int prune, 
         } else {
             ndone++;
             if (human)
-                print_run(o->dry_run ? "would delete" : "deleted", &r, o->dry_run ? -1 : ds.rows);
+                print_run(o->dry_run ? "would delete" : "deleted", &r, lw, o->dry_run ? -1 : ds.rows);
             json_t *jr = run_json(&r);
             if (!o->dry_run)
                 json_object_set_new(jr, "rows", json_integer(ds.rows));
@@ -400,7 +418,9 @@ static struct pm_store *open_rw(const struct rm_opts *o, const char *cmd)
 {
     struct pm_store *st = pm_open_for_read(o->db);
     if (st && !o->dry_run && sqlite3_db_readonly(pm_store_db(st), "main") == 1) {
-        pm_err("%s: cannot delete from %s: it is read-only to you", cmd, pm_store_path(st));
+        int rofs = access(pm_store_path(st), W_OK) != 0 && errno == EROFS;
+        pm_err("%s: cannot delete from %s: %s", cmd, pm_store_path(st),
+               rofs ? "its file system is read-only" : "it is read-only to you");
         pm_store_close(st);
         return NULL;
     }

@@ -95,10 +95,21 @@ int cmd_runs(int argc, char **argv)
         sqlite3_bind_text(s, 1, label, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, limit ? limit : -1);
     json_t *arr = json ? json_array() : NULL;
-    int n = 0;
-    if (!json)
-        printf("%-16s  %-14s  %-19s  %9s  %-12s  %8s  %5s\n", "RUN", "LABEL", "STARTED", "DURATION", "EXIT",
-               "SAMPLES", "KILLS");
+    int n = 0, lw = 0;
+    char cell[4 * PM_LABEL_COLS_MAX + 8];
+    if (!json) {
+        /* The label column is as wide as the widest label listed: a first
+         * pass over the same rows measures them. */
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            const char *lab = (const char *)sqlite3_column_text(s, 1);
+            int w = lab ? pm_text_cols(lab) : 1;
+            lw = w > lw ? w : lw;
+        }
+        sqlite3_reset(s);
+        lw = pm_label_width(lw);
+        printf("%-16s  %s  %-19s  %9s  %-12s  %8s  %5s\n", "RUN", pm_cell("LABEL", lw, cell, sizeof cell), "STARTED",
+               "DURATION", "EXIT", "SAMPLES", "KILLS");
+    }
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *uid = (const char *)sqlite3_column_text(s, 0);
         const char *lab = (const char *)sqlite3_column_text(s, 1);
@@ -145,7 +156,8 @@ int cmd_runs(int argc, char **argv)
             }
             json_array_append_new(arr, o);
         } else {
-            printf("%-16s  %-14.14s  %-19s  %9s  %-12s  %8s  %5lld\n", uid, lab ? lab : "-", when, dur, ex, smp,
+            printf("%-16s  %s  %-19s  %9s  %-12s  %8s  %5lld\n", uid,
+                   pm_cell(lab ? lab : "-", lw, cell, sizeof cell), when, dur, ex, smp,
                    (long long)sqlite3_column_int64(s, 8));
         }
     }

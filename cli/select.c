@@ -66,16 +66,18 @@ static int prefix_match(sqlite3 *db, const char *sel, int64_t *run_id)
     sqlite3_bind_int(q, 3, PM_AMBIG_SHOW + 1);
     int found = 0, rc;
     int64_t first = 0;
-    char cand[PM_AMBIG_SHOW + 1][64];
+    char cand[PM_AMBIG_SHOW + 1][160], lab[4 * 30 + 8];
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         if (found == 0)
             first = sqlite3_column_int64(q, 0);
         const char *uid = (const char *)sqlite3_column_text(q, 1);
         const char *label = (const char *)sqlite3_column_text(q, 2);
-        if (label)
-            snprintf(cand[found], sizeof cand[found], "%s (label %.30s)", uid ? uid : "?", label);
-        else
+        if (label) {
+            pm_fit_cols(label, 30, 1, lab, sizeof lab, NULL);
+            snprintf(cand[found], sizeof cand[found], "%s (label %s)", uid ? uid : "?", lab);
+        } else {
             snprintf(cand[found], sizeof cand[found], "%s", uid ? uid : "?");
+        }
         found++;
     }
     sqlite3_finalize(q);

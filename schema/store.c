@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -458,6 +459,42 @@ static int foreign_file(const char *path)
     return n > 0 && (n < (ssize_t)sizeof head || memcmp(head, magic, sizeof magic) != 0);
 }
 
+/* Whether the file system holding `path` (or, when there is no such file,
+ * the directory it would be created in) is mounted read-only. */
+static int on_readonly_fs(const char *path)
+{
+    struct statvfs sv;
+    if (access(path, W_OK) != 0 && errno == EROFS)
+        return 1;
+    if (statvfs(path, &sv) == 0)
+        return (sv.f_flag & ST_RDONLY) != 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        slash[slash == dir] = '\0'; /* "/x.db" -> "/" */
+    if (access(dir, W_OK) != 0 && errno == EROFS)
+        return 1;
+    return statvfs(dir, &sv) == 0 && (sv.f_flag & ST_RDONLY) != 0;
+}
+
+/* "file:PATH?immutable=1", PATH %-escaped where a URI needs it. */
+static int immutable_uri(const char *path, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < len; p++)
+        n += (size_t)(*p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f
+                          ? snprintf(buf + n, len - n, "%%%02X", *p)
+                          : snprintf(buf + n, len - n, "%c", *p));
+    int k = snprintf(buf + n, len - n, "?immutable=1");
+    return k > 0 && (size_t)k < len - n ? 0 : -1;
+}
+
+static struct pm_store *open_store(const char *path, enum pm_store_mode mode, int immutable, char *err,
+                                   size_t errlen);
+
 /* A reader that may write marks the runs of dead recorders aborted, as a
  * recorder does when it opens the file: `runs` and `show` then say so
  * instead of "recording" with partial figures until the next recording
@@ -484,6 +521,48 @@ static void reap_for_reader(struct pm_store *st)
 
 struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *err, size_t errlen)
 {
+    if (mode == PM_STORE_WRITE && on_readonly_fs(path)) {
+        snprintf(err, errlen, "cannot record into %s: the file system is read-only (%s)", path, strerror(EROFS));
+        return NULL;
+    }
+    struct pm_store *st = open_store(path, mode, 0, err, errlen);
+    /* A database on a read-only mount (a CI artifact, a snapshot) is not
+     * readable the usual way when it is in WAL mode: SQLite must create or
+     * map its -shm file beside it, which the mount refuses.  SQLite's
+     * immutable=1 reads the file without -shm, -wal or locks, trusting that
+     * nothing changes it while it is open.  On a read-only file system
+     * that holds: no process can write the file there (a writer would have
+     * to reach the same file through another, writable mount of it, which a
+     * copy of a database never has).  It is never used where the file
+     * system is writable and only this user may not write (a live
+     * recorder may be writing the file: without locks, a read could mix two
+     * states of it). */
+    if (!st && mode == PM_STORE_READ && access(path, R_OK) == 0 && on_readonly_fs(path)) {
+        char err2[1024];
+        st = open_store(path, mode, 1, err2, sizeof err2);
+        struct stat wal;
+        char walpath[4200];
+        snprintf(walpath, sizeof walpath, "%s-wal", path);
+        if (!st)
+            snprintf(err, errlen, "%s (read as immutable: its file system is read-only)", err2);
+        else if (errlen)
+            err[0] = '\0';
+        if (st && stat(walpath, &wal) == 0 && wal.st_size > 0)
+            /* immutable reads the main file alone: committed transactions
+             * still in the -wal file (a copy taken while a recorder had it
+             * open) are not seen. */
+            snprintf(err, errlen,
+                     "note: %s is on a read-only file system and is read without its %s (%lld bytes): "
+                     "what was committed there but not yet copied into the database is missing; copy both "
+                     "files to a writable directory to read it",
+                     path, walpath, (long long)wal.st_size);
+    }
+    return st;
+}
+
+static struct pm_store *open_store(const char *path, enum pm_store_mode mode, int immutable, char *err,
+                                   size_t errlen)
+{
     if (errlen)
         err[0] = '\0';
     struct pm_store *st = calloc(1, sizeof(*st));
@@ -505,7 +584,17 @@ struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *
         pm_store_close(st);
         return NULL;
     }
-    int rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    char uri[8192];
+    if (immutable) {
+        if (immutable_uri(path, uri, sizeof uri) < 0) {
+            snprintf(err, errlen, "%s: path too long", path);
+            pm_store_close(st);
+            return NULL;
+        }
+        flags = SQLITE_OPEN_READONLY;
+    }
+    int rc = sqlite3_open_v2(immutable ? uri : path, &st->db,
+                             flags | SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0), NULL);
     if (rc != SQLITE_OK) {
         int e = errno;
         snprintf(err, errlen, "cannot open database %s: %s%s%s", path,

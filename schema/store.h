@@ -37,7 +37,12 @@ enum pm_store_mode {
 struct pm_store;
 
 /* Open (and if needed create and migrate) the database at `path`.
- * On failure returns NULL and writes a message naming the path to err. */
+ * On failure returns NULL and writes a message naming the path to err.
+ * For reading, a database on a read-only file system that SQLite cannot
+ * open the usual way (WAL needs its -shm file) is read as immutable; err
+ * then holds a note ("note: ...") when a -wal file beside it is left
+ * unread, else "".  For record (PM_STORE_WRITE), a read-only file system is
+ * refused as such. */
 struct pm_store *pm_store_open(const char *path, enum pm_store_mode mode, char *err, size_t errlen);
 void pm_store_close(struct pm_store *st);
 

@@ -16,8 +16,8 @@ say "pressmon runs"
 "$pm" runs
 say "pressmon show label:stress"
 "$pm" show label:stress
-say "pressmon events label:stress --kind signal,exit (kills and exits)"
-"$pm" events label:stress | grep -E 'signal|killed|oom' || "$pm" events label:stress | tail -n 15
+say "pressmon events label:stress --kind signal,oom_kill,exit"
+"$pm" events label:stress --kind signal,oom_kill,exit
 say "pressmon diff label:stress label:calm"
 "$pm" diff label:stress label:calm
 printf '\nThe database is %s: open it with sqlite3, e.g.\n  sqlite3 %s "select * from run_summary"\n' "$db" "$db"

@@ -249,7 +249,7 @@ static void fuzz_one(unsigned which, const char *b, size_t n)
         s[n] = '\0';
         if (which == 15) {
             int64_t ns;
-            if (pm_parse_duration(s, 1000000, &ns) == 0)
+            if (pm_parse_duration(s, &ns) == 0)
                 PROMISE(ns >= 0);
         } else if (which == 16) {
             struct pm_psi_spec sp;

@@ -86,7 +86,7 @@ bad 2 "bad --keep '-1'" prune --keep -1
 bad 2 "bad --keep 'x'" prune --keep x
 bad 2 "not both" prune --keep 1 --older-than 1d
 bad 2 "bad --older-than '7x'" prune --older-than 7x
-bad 2 "with a unit" prune --older-than 7
+bad 2 "bad --older-than '7': give a unit, as in 7d" prune --older-than 7
 bad 2 "unexpected argument" prune --keep 1 "$A"
 
 # ---- --dry-run lists and deletes nothing -----------------------------------
