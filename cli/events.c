@@ -33,6 +33,7 @@ struct ev_row {
     int exit_code, core;
     int64_t killer_pid;
     const char *killer_comm, *kill_cause;
+    int64_t forwarded_by; /* the pressmon that passed the killer's signal on, 0 if none */
 };
 
 /* Starts: 'exec' for processes whose parent is not in the tree (the
@@ -40,24 +41,24 @@ struct ev_row {
  * run) sorts first. */
 static const char EVENTS_SQL[] =
     "SELECT t_ns, kind, pid, ppid, signal, sender_pid, sender_comm, detail, comm, argv,"
-    "       exit_code, core_dumped, killer_pid, killer_comm, kill_cause FROM ("
+    "       exit_code, core_dumped, killer_pid, killer_comm, kill_cause, forwarded_by FROM ("
     " SELECT coalesce(p.start_ns, 0) AS t_ns,"
     "        CASE WHEN p.ppid IN (SELECT q.pid FROM procs q WHERE q.run_id = ?1 AND q.id <> p.id)"
     "             THEN 'fork' ELSE 'exec' END AS kind,"
     "        p.pid, p.ppid, NULL AS signal, NULL AS sender_pid, NULL AS sender_comm, NULL AS detail,"
     "        p.comm, p.argv, NULL AS exit_code, NULL AS core_dumped, NULL AS killer_pid,"
-    "        NULL AS killer_comm, NULL AS kill_cause, 0 AS ord, p.id AS sub"
+    "        NULL AS killer_comm, NULL AS kill_cause, NULL AS forwarded_by, 0 AS ord, p.id AS sub"
     " FROM procs p WHERE p.run_id = ?1"
     " UNION ALL"
     " SELECT p.end_ns, 'exit', p.pid, p.ppid, p.signal, NULL, NULL, p.status_src, p.comm, NULL,"
-    "        p.exit_code, p.core_dumped, p.killer_pid, p.killer_comm, p.kill_cause, 2, p.id"
+    "        p.exit_code, p.core_dumped, p.killer_pid, p.killer_comm, p.kill_cause, p.forwarded_by, 2, p.id"
     " FROM procs p WHERE p.run_id = ?1 AND p.end_ns IS NOT NULL"
     " UNION ALL"
     " SELECT e.t_ns, e.kind, e.pid, NULL, e.signal, e.sender_pid, e.sender_comm, e.detail,"
     "        coalesce((SELECT q.comm FROM procs q WHERE q.run_id = ?1 AND q.pid = e.pid"
     "                   AND coalesce(q.start_ns, 0) <= e.t_ns ORDER BY q.start_ns DESC LIMIT 1),"
     "                 (SELECT q.comm FROM procs q WHERE q.run_id = ?1 AND q.pid = e.pid LIMIT 1)),"
-    "        NULL, NULL, NULL, NULL, NULL, NULL, 1, e.id"
+    "        NULL, NULL, NULL, NULL, NULL, NULL, e.forwarded_by, 1, e.id"
     " FROM events e WHERE e.run_id = ?1"
     ") WHERE (?2 IS NULL OR instr(?2, ',' || kind || ',') > 0) ORDER BY t_ns, ord, sub";
 
@@ -85,6 +86,7 @@ static void read_row(sqlite3_stmt *s, struct ev_row *r)
     r->killer_pid = sqlite3_column_int64(s, 12);
     r->killer_comm = col_text(s, 13);
     r->kill_cause = col_text(s, 14);
+    r->forwarded_by = sqlite3_column_int64(s, 15);
 }
 
 /* Memory available (% of RAM) and PSI memory "some" (% of the last second)
@@ -177,13 +179,30 @@ static void fmt_t(int64_t t_ns, char *buf, size_t len)
     snprintf(buf, len, "+%.3f", (double)t_ns / 1e9);
 }
 
-/* "timeout[4001]", or "pid 4001" without a comm. */
+/* "timeout[4001]", or "pid 4001" without a comm, or "an unknown sender"
+ * without either (si_pid 0: the kernel, or a process in another pid
+ * namespace). */
 static void who(const char *comm, int64_t pid, char *buf, size_t len)
 {
     if (comm && *comm)
         snprintf(buf, len, "%s[%" PRId64 "]", comm, pid);
-    else
+    else if (pid > 0)
         snprintf(buf, len, "pid %" PRId64, pid);
+    else
+        snprintf(buf, len, "an unknown sender");
+}
+
+/* How a kill by a terminal reads after the signal's name: "from the
+ * terminal (Ctrl-C)", ": the terminal hung up". */
+static void terminal_text(int sig, char *buf, size_t len)
+{
+    const char *t = pm_sig_terminal(sig, PM_SI_KERNEL);
+    if (!t)
+        snprintf(buf, len, " from the terminal");
+    else if (!strncmp(t, "the terminal (", 14))
+        snprintf(buf, len, " from %s", t);
+    else
+        snprintf(buf, len, ": %s", t);
 }
 
 static void print_text(FILE *f, const struct ev_row *r, const struct near_sample *ns)
@@ -202,13 +221,19 @@ static void print_text(FILE *f, const struct ev_row *r, const struct near_sample
         if (r->signal) {
             fprintf(f, "killed by %s%s", pm_signame(r->signal), r->core ? " (core dumped)" : "");
             const char *c = r->kill_cause;
+            char fwd[64] = "";
+            if (r->forwarded_by)
+                snprintf(fwd, sizeof(fwd), "; forwarded by pressmon[%" PRId64 "]", r->forwarded_by);
             if (c && !strcmp(c, "oom"))
                 fprintf(f, " (kernel OOM killer)");
-            else if (c && !strncmp(c, "signal", 6)) {
+            else if (c && !strcmp(c, "terminal")) {
+                terminal_text(r->signal, a, sizeof(a));
+                fprintf(f, "%s%s%s%s", a, *fwd ? " (" : "", *fwd ? fwd + 2 : "", *fwd ? ")" : "");
+            } else if (c && !strncmp(c, "signal", 6)) {
                 who(r->killer_comm, r->killer_pid, a, sizeof(a));
-                fprintf(f, " from %s (%s)", a, strstr(c, "in-tree") ? "in tree" : "outside tree");
+                fprintf(f, " from %s (%s%s)", a, strstr(c, "in-tree") ? "in tree" : "outside tree", fwd);
             } else if (c && *c)
-                fprintf(f, " (%s)", c);
+                fprintf(f, " (%s%s)", c, fwd);
         } else if (r->has_exit_code) {
             fprintf(f, "exit %d", r->exit_code);
         } else {
@@ -222,7 +247,16 @@ static void print_text(FILE *f, const struct ev_row *r, const struct near_sample
     } else if (!strcmp(r->kind, "signal")) {
         who(r->sender_comm, r->sender_pid, a, sizeof(a));
         who(r->comm, r->pid, b, sizeof(b));
-        fprintf(f, "%-8s signal %-8s %s -> %s  (%s)", t, pm_signame(r->signal), a, b, detail_text(r->detail));
+        const char *d = detail_text(r->detail);
+        if (!strncmp(d, "the terminal", 12)) { /* its kworker is not a sender worth naming */
+            const char *fw = strstr(d, ", forwarded by ");
+            int dl = fw ? (int)(fw - d) : (int)strlen(d);
+            fprintf(f, "%-8s signal %-8s %.*s -> %s", t, pm_signame(r->signal), dl, d, b);
+            if (fw)
+                fprintf(f, "  (%s)", fw + 2);
+        } else {
+            fprintf(f, "%-8s signal %-8s %s -> %s  (%s)", t, pm_signame(r->signal), a, b, d);
+        }
         if (ns->avail_pct >= 0)
             fprintf(f, "   mem available %.1f%%", ns->avail_pct);
         fputc('\n', f);
@@ -277,6 +311,8 @@ static json_t *row_json(const struct ev_row *r, const struct near_sample *ns)
             json_object_set_new(o, "killer_pid", json_integer(r->killer_pid));
         if (r->killer_comm && *r->killer_comm)
             json_object_set_new(o, "killer_comm", json_string(r->killer_comm));
+        if (r->forwarded_by)
+            json_object_set_new(o, "forwarded_by_pid", json_integer(r->forwarded_by));
     } else {
         if (r->sender_pid)
             json_object_set_new(o, "sender_pid", json_integer(r->sender_pid));
@@ -291,7 +327,11 @@ static json_t *row_json(const struct ev_row *r, const struct near_sample *ns)
                 json_object_set_new(o, "sender_in_tree", json_true());
             else if (strstr(r->detail, "sender outside tree"))
                 json_object_set_new(o, "sender_in_tree", json_false());
+            if (!strncmp(detail_text(r->detail), "the terminal", 12))
+                json_object_set_new(o, "from_terminal", json_true());
         }
+        if (r->forwarded_by)
+            json_object_set_new(o, "forwarded_by_pid", json_integer(r->forwarded_by));
     }
     if (ns && ns->avail_pct >= 0)
         json_object_set_new(o, "mem_available_pct", json_real(ns->avail_pct));
@@ -460,7 +500,8 @@ int cmd_events(int argc, char **argv)
 
 int pm_print_kill_summary(struct pm_store *st, int64_t run_id, FILE *f, const char *prefix)
 {
-    static const char sql[] = "SELECT pid, comm, signal, end_ns, killer_pid, killer_comm, kill_cause FROM procs"
+    static const char sql[] = "SELECT pid, comm, signal, end_ns, killer_pid, killer_comm, kill_cause, forwarded_by"
+                              " FROM procs"
                               " WHERE run_id = ?1 AND signal IS NOT NULL AND signal > 0 ORDER BY end_ns";
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(pm_store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
@@ -478,21 +519,30 @@ int pm_print_kill_summary(struct pm_store *st, int64_t run_id, FILE *f, const ch
         who(col_text(s, 1), sqlite3_column_int64(s, 0), victim, sizeof(victim));
         snprintf(t, sizeof(t), "+%.1f s", (double)sqlite3_column_int64(s, 3) / 1e9);
         const char *cause = col_text(s, 6);
+        int sig = sqlite3_column_int(s, 2);
+        int fwd = sqlite3_column_int64(s, 7) > 0;
         if (!cause || !strcmp(cause, "unknown"))
-            snprintf(killer, sizeof(killer), "(sender unknown)");
+            snprintf(killer, sizeof(killer), " (sender unknown)");
         else if (!strncmp(cause, "oom", 3))
-            snprintf(killer, sizeof(killer), "by the OOM killer");
+            snprintf(killer, sizeof(killer), " by the OOM killer");
+        else if (!strcmp(cause, "terminal"))
+            terminal_text(sig, killer, sizeof(killer));
         else if (!strcmp(cause, "kernel"))
-            snprintf(killer, sizeof(killer), "by the kernel");
+            snprintf(killer, sizeof(killer), " by the kernel");
         else if (!strcmp(cause, "self"))
-            snprintf(killer, sizeof(killer), "by itself");
+            snprintf(killer, sizeof(killer), " by itself");
         else {
             char w[48];
             who(col_text(s, 5), sqlite3_column_int64(s, 4), w, sizeof(w));
-            snprintf(killer, sizeof(killer), "by %s%s", w, strstr(cause, "outside") ? " (outside the tree)" : "");
+            snprintf(killer, sizeof(killer), " by %s%s", w,
+                     fwd ? "" : strstr(cause, "outside") ? " (outside the tree)" : "");
         }
-        int k = snprintf(line + used, sizeof(line) - used, "%s%s %s %s at %s", n > 1 ? "; " : "", victim,
-                         pm_signame(sqlite3_column_int(s, 2)), killer, t);
+        if (fwd) {
+            size_t l = strlen(killer);
+            snprintf(killer + l, sizeof(killer) - l, " (forwarded by pressmon)");
+        }
+        int k = snprintf(line + used, sizeof(line) - used, "%s%s %s%s at %s", n > 1 ? "; " : "", victim,
+                         pm_signame(sig), killer, t);
         if (k > 0 && (size_t)k < sizeof(line) - used)
             used += (size_t)k;
     }

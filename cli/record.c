@@ -5,11 +5,13 @@
  * and `docker run`): pressmon exits with the child's exit code, 128+N when
  * the child died of signal N, 125 when pressmon itself failed before or
  * while starting the child, 126 when the command is not executable, 127
- * when it is not found.  The child shares pressmon's process group, stdin,
- * stdout, stderr and TTY, so Ctrl-C reaches it directly; SIGTERM and SIGHUP
- * sent to pressmon are forwarded to it.  Nothing pressmon does after the
- * child started (a full disk, a locked database) changes the child's fate
- * or the exit status.
+ * when it is not found.  The child shares pressmon's stdin, stdout, stderr
+ * and TTY.  Signals (see "Signals" below): in the foreground of a terminal
+ * the child shares pressmon's process group, so Ctrl-C reaches it directly;
+ * elsewhere (CI, a background job) it gets a process group of its own, so
+ * that a signal sent to pressmon's group reaches it once, forwarded.
+ * Nothing pressmon does after the child started (a full disk, a locked
+ * database) changes the child's fate or the exit status.
  *
  * Order of work, chosen so that every failure of pressmon's own happens
  * before the command runs: parse options -> find the command -> open the
@@ -66,6 +68,11 @@ static const char usage_text[] =
     "\n"
     "DUR is a number with a unit, which is required: ns, us, ms, s, m, h, d (e.g. 5ms,\n"
     "1.5s, 2m).\n"
+    "\n"
+    "signals: in the foreground of a terminal COMMAND shares pressmon's process group\n"
+    "(Ctrl-C reaches it directly; kill -INT/-TERM/-HUP/-QUIT of pressmon alone is\n"
+    "forwarded).  Elsewhere (CI, a background job) COMMAND gets a process group of its\n"
+    "own and those signals, from anyone, are forwarded to it once.\n"
     "\n"
     "exit status: COMMAND's exit code; 128+N if it died of signal N (SIGKILL: 137);\n"
     "125 if pressmon failed (bad option, unwritable database, ...); 126 if COMMAND is not\n"
@@ -306,23 +313,68 @@ static int sig_pipe[2] = {-1, -1};
 
 struct sig_note {
     int sig, code;
+    pid_t pid;    /* the sender (si_pid), 0 when the kernel sent it */
+    int64_t t;    /* pm_mono_ns when it arrived */
 };
 
 static void on_signal(int sig, siginfo_t *si, void *uctx)
 {
     (void)uctx;
-    struct sig_note n = {sig, si ? si->si_code : 0};
     int saved = errno;
+    /* clock_gettime is async-signal-safe (POSIX.1-2008). */
+    struct sig_note n = {sig, si ? si->si_code : 0, si ? si->si_pid : 0, pm_mono_ns()};
     if (write(sig_pipe[1], &n, sizeof(n)) < 0)
         dummy_sink = 1;
     errno = saved;
 }
 
-/* The child: wait for the go byte, restore signals, exec. */
+/*
+ * Signals.  A terminal sends Ctrl-C, Ctrl-\ and its hangup to its
+ * foreground process group; `kill -TERM -PGID`, bash's `kill %1`, CI
+ * runners that cancel a job and GNU timeout (its child, then its own group)
+ * send to a whole group.  A child in pressmon's group would get such a
+ * signal from the sender and again from pressmon's forward: a Python
+ * script cleaning up after its first KeyboardInterrupt was aborted by the
+ * second copy in 3 of 6 runs.  So:
+ *   - pressmon in the foreground of its controlling terminal (interactive):
+ *     the child shares pressmon's group, so the terminal's signals and job
+ *     control (Ctrl-Z, fg) reach it directly; only signals sent to pressmon
+ *     alone (SI_USER, SI_QUEUE, SI_TKILL) are forwarded, to the child, and
+ *     the terminal's hangup when pressmon leads the session (the kernel
+ *     sends that to the session leader alone).  A
+ *     signal sent by kill(2) to the group of such a job still reaches the
+ *     child twice: nothing tells it apart from one sent to pressmon alone.
+ *   - anywhere else (no controlling terminal, as in CI; a background job):
+ *     the child leads a process group of its own, and SIGINT, SIGQUIT,
+ *     SIGTERM and SIGHUP, whoever sent them, are forwarded to that group.
+ *     A signal to pressmon's group then reaches the child once.
+ * In both, a signal that arrives again within FWD_BURST_NS of its last
+ * forward is not forwarded again: GNU timeout sends it to pressmon twice
+ * (to its child, then to its group), microseconds apart.
+ */
+#define FWD_BURST_NS (100LL * 1000 * 1000)
+
+/* Is pressmon in the foreground process group of its controlling
+ * terminal?  No controlling terminal (open fails with ENXIO): no. */
+static int terminal_foreground(void)
+{
+    int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    pid_t fg = tcgetpgrp(fd);
+    close(fd);
+    return fg > 0 && fg == getpgrp();
+}
+
+/* The child: wait for the go byte, restore signals, exec.  own_group: lead
+ * a process group of its own (pressmon calls setpgid too, so that neither
+ * order of the two races). */
 static void child_exec(const char *path, char **argv, int go_fd, int err_fd, const sigset_t *orig_mask,
                        const struct sigaction *orig_act, const int *sigs, int nsigs,
-                       const struct sigaction *orig_pipe)
+                       const struct sigaction *orig_pipe, int own_group)
 {
+    if (own_group)
+        setpgid(0, 0);
     for (int i = 0; i < nsigs; i++)
         sigaction(sigs[i], &orig_act[i], NULL);
     char b;
@@ -400,13 +452,64 @@ static void status_line(struct pm_recorder *rec, int64_t now_t, int final)
     fflush(stderr);
 }
 
+enum { NSIG_FWD = 32 };
+
+/* Pass a signal pressmon received on to the command (see "Signals"), and
+ * tell the killbook who sent it first, so that a kill by the forwarded copy
+ * names that sender, not pressmon.  last_fwd: when each signal was last
+ * forwarded. */
+static void forward(struct pm_recorder *rec, pid_t child, int own_group, const struct sig_note *n, int64_t t0,
+                    int64_t *last_fwd)
+{
+    /* In the terminal's foreground group, what the terminal sends the group
+     * reached the child already; its hangup goes to the session leader
+     * alone (pressmon under `script -c`, `ssh -t host pressmon ...`), and
+     * the child gets it only from pressmon. */
+    int alone = n->code == SI_USER || n->code == SI_QUEUE;
+#ifdef SI_TKILL /* Linux: tgkill(2) */
+    alone = alone || n->code == SI_TKILL;
+#endif
+    if (!own_group && !alone && !(n->sig == SIGHUP && getsid(0) == getpid()))
+        return;
+    if (n->sig < NSIG_FWD && last_fwd[n->sig] && n->t - last_fwd[n->sig] < FWD_BURST_NS)
+        return;
+    if (n->sig < NSIG_FWD)
+        last_fwd[n->sig] = n->t;
+    struct pm_ring *ring = pm_recorder_main_ring(rec);
+    struct pm_rec *r = pm_ring_reserve(ring);
+    if (r) {
+        memset(r, 0, sizeof(*r));
+        r->type = PM_REC_EVENT;
+        struct pm_event_rec *e = &r->u.ev;
+        e->kind = PM_EV_FORWARD;
+        e->t_ns = pm_mono_ns() - t0;
+        e->pid = child;
+        e->signal = n->sig;
+        e->sender_pid = n->pid;
+        /* Read now: the sender may be gone a moment later (kill(1) is). */
+        pm_proc_name(n->pid, e->sender_comm, sizeof(e->sender_comm));
+        snprintf(e->detail, sizeof(e->detail), "code=%d", n->code);
+        e->forwarded_by = getpid();
+        pm_ring_commit(ring);
+    }
+    if (!own_group) {
+        kill(child, n->sig);
+        return;
+    }
+    /* The child's group; and the child itself if it left that group
+     * (setsid, a shell with job control). */
+    if (kill(-child, n->sig) != 0 || getpgid(child) != child)
+        kill(child, n->sig);
+}
+
 /* Processes of the run that ended by a signal: the summary line on stderr
  * (pm_print_kill_summary) and the "killed" array of --json. */
 static void kill_summary(struct pm_store *st, int64_t run_id, json_t *js, int print)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(pm_store_db(st),
-                           "SELECT pid, comm, signal, killer_pid, killer_comm, kill_cause, end_ns FROM procs"
+                           "SELECT pid, comm, signal, killer_pid, killer_comm, kill_cause, end_ns, forwarded_by"
+                           " FROM procs"
                            " WHERE run_id = ? AND signal IS NOT NULL ORDER BY end_ns",
                            -1, &s, NULL) != SQLITE_OK)
         return;
@@ -427,6 +530,8 @@ static void kill_summary(struct pm_store *st, int64_t run_id, json_t *js, int pr
             json_object_set_new(o, "killer_comm", json_string(kcomm));
         if (cause)
             json_object_set_new(o, "kill_cause", json_string(cause));
+        if (sqlite3_column_int64(s, 7) > 0)
+            json_object_set_new(o, "forwarded_by_pid", json_integer(sqlite3_column_int64(s, 7)));
         json_array_append_new(arr, o);
         n++;
     }
@@ -511,6 +616,7 @@ int cmd_record(int argc, char **argv)
 
     int exit_status = PM_EXIT_RECORD_FAIL;
     pid_t child = 0;
+    int own_group = 0; /* the child leads its own process group (see "Signals") */
     int go[2] = {-1, -1}, errp[2] = {-1, -1};
     struct pm_tree *tree = NULL;
     char mechanism[200] = "";
@@ -521,13 +627,16 @@ int cmd_record(int argc, char **argv)
             pm_err("cannot create a pipe: %s", strerror(errno));
             goto out;
         }
+        own_group = !terminal_foreground();
         child = fork();
         if (child < 0) {
             pm_err("cannot start '%s': fork: %s", o.cmd[0], strerror(errno));
             goto out;
         }
         if (child == 0)
-            child_exec(path, o.cmd, go[0], errp[1], &orig_mask, orig_act, hs, NHS, &orig_pipe);
+            child_exec(path, o.cmd, go[0], errp[1], &orig_mask, orig_act, hs, NHS, &orig_pipe, own_group);
+        if (own_group)
+            setpgid(child, child);
         close(go[0]);
         close(errp[1]);
         go[0] = errp[1] = -1;
@@ -645,6 +754,7 @@ int cmd_record(int argc, char **argv)
     int64_t peak_kb = 0; /* the largest wait4 ru_maxrss of what pressmon reaped */
     const char *stop_reason = NULL;
     int64_t next_status = t0;
+    int64_t last_fwd[NSIG_FWD] = {0};
     while (!stop) {
         int64_t now = pm_mono_ns();
         int64_t wait_ns = 250000000;
@@ -679,23 +789,13 @@ int cmd_record(int argc, char **argv)
         }
         for (int i = 0; i < nn; i++) {
             int sig = notes[i].sig;
-            if (sig == SIGINT || sig == SIGQUIT) {
-                if (!child) {
-                    stop = 1;
-                    stop_reason = "interrupted";
-                } else if (notes[i].code == SI_USER || notes[i].code == SI_QUEUE) {
-                    /* Sent to pressmon alone (kill -INT): pass it on.  From
-                     * the terminal the child has it already: same process
-                     * group. */
-                    kill(child, sig);
-                }
-            } else if (sig == SIGTERM || sig == SIGHUP) {
-                if (child)
-                    kill(child, sig);
-                else {
-                    stop = 1;
-                    stop_reason = sig == SIGTERM ? "terminated" : "hung up";
-                }
+            if (sig != SIGINT && sig != SIGQUIT && sig != SIGTERM && sig != SIGHUP)
+                continue;
+            if (!child) {
+                stop = 1;
+                stop_reason = sig == SIGTERM ? "terminated" : sig == SIGHUP ? "hung up" : "interrupted";
+            } else if (!have_status) {
+                forward(rec, child, own_group, &notes[i], t0, last_fwd);
             }
         }
         if (o.duration && now - t0 >= o.duration)

@@ -30,12 +30,27 @@
 #define MAX_SIGS 4
 #define OOM_TIMES 16
 #define CG_RISES 16
+/* A forward of pressmon's (cli/record.c) explains the kill events it sent
+ * from its note's time until this much later (tracefs stamps the kill
+ * microseconds after the note; a loaded machine may take longer). */
+#define FWD_WINDOW_NS (1000LL * 1000 * 1000)
+#define FWD_NOTES 8
 
 struct sig_seen {
     int sig, code;
     int64_t t;
     pid_t sender;
     int sender_in_tree;
+    char sender_comm[PM_COMM_MAX];
+    pid_t forwarded_by;
+};
+
+/* pressmon forwarded `sig` at t, first sent by `sender` with si_code
+ * `code`; the kill events it made name `by` as their sender. */
+struct fwd_note {
+    int64_t t;
+    int sig, code;
+    pid_t sender, by;
     char sender_comm[PM_COMM_MAX];
 };
 
@@ -77,6 +92,8 @@ struct pm_killbook {
     int noom;
     struct cg_rise cg[CG_RISES];
     int ncg;
+    struct fwd_note fwd[FWD_NOTES];
+    int nfwd;
     struct pm_killbook_stats st;
 };
 
@@ -225,7 +242,8 @@ int pm_killbook_wants(const struct pm_rec *r)
 {
     if (r->type == PM_REC_PROC_EXIT)
         return 1;
-    return r->type == PM_REC_EVENT && (r->u.ev.kind == PM_EV_SIGNAL || r->u.ev.kind == PM_EV_OOM_KILL);
+    return r->type == PM_REC_EVENT && (r->u.ev.kind == PM_EV_SIGNAL || r->u.ev.kind == PM_EV_OOM_KILL ||
+                                       r->u.ev.kind == PM_EV_FORWARD);
 }
 
 void pm_killbook_note_start(struct pm_killbook *kb, const struct pm_proc_start_rec *s)
@@ -257,6 +275,18 @@ void pm_killbook_put(struct pm_killbook *kb, const struct pm_rec *r, int64_t now
 {
     if (!pm_killbook_wants(r))
         return;
+    if (r->type == PM_REC_EVENT && r->u.ev.kind == PM_EV_FORWARD) {
+        /* A note, not an event: kept for attach, never stored. */
+        struct fwd_note *f = &kb->fwd[kb->nfwd++ % FWD_NOTES];
+        f->t = r->u.ev.t_ns;
+        f->sig = r->u.ev.signal;
+        f->code = 0;
+        sscanf(r->u.ev.detail, "code=%d", &f->code);
+        f->sender = r->u.ev.sender_pid;
+        f->by = r->u.ev.forwarded_by;
+        pm_strlcpy(f->sender_comm, r->u.ev.sender_comm, sizeof(f->sender_comm));
+        return;
+    }
     if (r->type == PM_REC_PROC_EXIT) {
         struct member *m = lookup(kb, r->u.exit.pid);
         if (m && m->exit_t == INT64_MAX)
@@ -295,8 +325,36 @@ static const struct sig_seen *sig_for(const struct member *m, int sig)
     return NULL;
 }
 
+/* The forward of pressmon's that sent this kill event, or NULL: the latest
+ * note of its signal, from its sender, in the window. */
+static const struct fwd_note *forward_of(const struct pm_killbook *kb, const struct pm_event_rec *e)
+{
+    const struct fwd_note *best = NULL;
+    for (int i = 0; i < kb->nfwd && i < FWD_NOTES; i++) {
+        const struct fwd_note *f = &kb->fwd[i];
+        if (f->by > 0 && f->by == e->sender_pid && f->sig == e->signal && e->t_ns >= f->t - EXIT_SLACK_NS &&
+            e->t_ns <= f->t + FWD_WINDOW_NS && (!best || f->t > best->t))
+            best = f;
+    }
+    return best;
+}
+
+/* Linux si_code names, as tracefs and pressmon's own handler see them. */
+static const char *code_name(int code)
+{
+    switch (code) {
+    case 0: return "userspace kill";
+    case PM_SI_KERNEL: return "kernel";
+    case -1: return "userspace sigqueue";
+    case -6: return "userspace tgkill";
+    default: return code > 0 ? "kernel fault" : "userspace";
+    }
+}
+
 /* Record an event against its member, and say in its detail whether the
- * sender belongs to the tree. */
+ * sender belongs to the tree.  A kill pressmon forwarded is put on the
+ * first sender's account ("forwarded by pressmon[PID]" in its detail);
+ * a terminal's signal on the terminal's, not on the kworker it ran on. */
 static void attach(struct pm_killbook *kb, struct member *m, struct pm_event_rec *e)
 {
     if (e->kind == PM_EV_OOM_KILL) {
@@ -308,9 +366,24 @@ static void attach(struct pm_killbook *kb, struct member *m, struct pm_event_rec
     }
     int code = 0;
     detail_code(e->detail, &code);
-    int in_tree = member_at(kb, e->sender_pid, e->t_ns) != NULL;
-    size_t used = strnlen(e->detail, sizeof(e->detail));
-    snprintf(e->detail + used, sizeof(e->detail) - used, "; sender %s tree", in_tree ? "in" : "outside");
+    const struct fwd_note *f = forward_of(kb, e);
+    if (f) {
+        code = f->code;
+        e->forwarded_by = f->by;
+        e->sender_pid = f->sender;
+        pm_strlcpy(e->sender_comm, f->sender_comm, sizeof(e->sender_comm));
+        const char *term = pm_sig_terminal(e->signal, code);
+        snprintf(e->detail, sizeof(e->detail), "code=%d %s, forwarded by pressmon[%d]", code,
+                 term ? term : f->sender > 0 ? code_name(code) : "sender unknown", (int)f->by);
+    } else if (pm_sig_terminal(e->signal, code)) {
+        snprintf(e->detail, sizeof(e->detail), "code=%d %s", code, pm_sig_terminal(e->signal, code));
+    }
+    int in_tree = 0;
+    if (!pm_sig_terminal(e->signal, code)) {
+        in_tree = member_at(kb, e->sender_pid, e->t_ns) != NULL;
+        size_t used = strnlen(e->detail, sizeof(e->detail));
+        snprintf(e->detail + used, sizeof(e->detail) - used, "; sender %s tree", in_tree ? "in" : "outside");
+    }
     /* The first of several identical signals is the one that acted: later
      * ones find it already pending. */
     if (sig_for(m, e->signal) || m->nsig == MAX_SIGS)
@@ -321,6 +394,7 @@ static void attach(struct pm_killbook *kb, struct member *m, struct pm_event_rec
     s->t = e->t_ns;
     s->sender = e->sender_pid;
     s->sender_in_tree = in_tree;
+    s->forwarded_by = e->forwarded_by;
     pm_strlcpy(s->sender_comm, e->sender_comm, sizeof(s->sender_comm));
 }
 
@@ -385,8 +459,12 @@ static void decide(struct pm_killbook *kb, const struct member *m, struct pm_pro
         return;
     kb->st.kills++;
     const struct sig_seen *s = sig_for(m, x->signal);
+    if (s)
+        x->forwarded_by = s->forwarded_by;
     if (m && m->has_oom && x->signal == SIGKILL) {
         set_cause(x, "oom", 0, "oom-killer");
+    } else if (s && pm_sig_terminal(s->sig, s->code)) {
+        set_cause(x, "terminal", 0, "");
     } else if (s && s->code > 0) {
         /* SI_KERNEL (0x80) or a fault code (SEGV_MAPERR, BUS_ADRERR...). */
         set_cause(x, "kernel", 0, "kernel");

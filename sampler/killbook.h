@@ -21,10 +21,18 @@
  *   "signal in-tree"       a userspace kill from a process of the tree
  *   "signal outside-tree"  a userspace kill from any other process
  *   "self"                 it signalled itself (abort, raise, kill $$)
- *   "kernel"               the kernel: a fault (SIGSEGV, SIGBUS...) or SI_KERNEL
+ *   "terminal"             the terminal: Ctrl-C, Ctrl-\, its hangup (SI_KERNEL SIGINT,
+ *                          SIGQUIT, SIGHUP: pm_sig_terminal)
+ *   "kernel"               the kernel: a fault (SIGSEGV, SIGBUS...) or another SI_KERNEL
  *   "unknown"              no event explains it (e.g. attribution is off)
  * Stored signal events get "; sender in tree" or "; sender outside tree"
- * appended to their detail.  One OOM kill reported by two sources (tracefs
+ * appended to their detail (a terminal's signal: "the terminal (Ctrl-C)"
+ * instead).  When pressmon forwarded the signal (cli/record.c), it puts a
+ * PM_EV_FORWARD note in first, naming who sent the signal to pressmon; the
+ * kill events pressmon's forward made then name that first sender, with
+ * forwarded_by set to pressmon's pid and ", forwarded by pressmon[PID]" in
+ * their detail, and so do the exits they explain (killer_pid/killer_comm,
+ * forwarded_by).  Notes are not stored.  One OOM kill reported by two sources (tracefs
  * mark_victim, /dev/kmsg) is stored once, as the first; a first event
  * without the victim's cgroup waits up to hold_ns for the second to supply
  * it (the exit it explains is not held back for that).

@@ -52,6 +52,10 @@ int pm_host_info(struct pm_host *h);
 /* Is the process `pid` alive?  Used to find runs whose recorder died. */
 int pm_pid_alive(pid_t pid);
 
+/* The command name of process `pid` into out ("" if it is gone or hidden):
+ * who sent pressmon a signal it forwards (cli/record.c). */
+void pm_proc_name(pid_t pid, char *out, size_t len);
+
 /* ---- periodic timer at absolute deadlines ---------------------------- */
 
 struct pm_timer;

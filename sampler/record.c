@@ -3,6 +3,7 @@
  */
 #include "record.h"
 
+#include <signal.h>
 #include <string.h>
 
 static const char *const kind_names[PM_EV_KIND_MAX] = {
@@ -17,6 +18,7 @@ static const char *const kind_names[PM_EV_KIND_MAX] = {
     [PM_EV_PRESSURE] = "pressure",
     [PM_EV_SAMPLER_GAP] = "sampler_gap",
     [PM_EV_NOTICE] = "notice",
+    [PM_EV_FORWARD] = "forward",
 };
 
 const char *pm_event_kind_name(enum pm_event_kind k)
@@ -34,4 +36,18 @@ void pm_strlcpy(char *dst, const char *src, size_t size)
     if (n)
         memcpy(dst, src, n);
     dst[n] = '\0';
+}
+
+const char *pm_sig_terminal(int sig, int code)
+{
+    if (code != PM_SI_KERNEL)
+        return NULL;
+    switch (sig) {
+    case SIGINT: return "the terminal (Ctrl-C)";
+    case SIGQUIT: return "the terminal (Ctrl-\\)";
+    case SIGTSTP: return "the terminal (Ctrl-Z)";
+    case SIGHUP: return "the terminal hung up";
+    case SIGWINCH: return "the terminal (resized)";
+    default: return NULL;
+    }
 }

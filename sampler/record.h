@@ -40,6 +40,8 @@ enum pm_event_kind {
     PM_EV_PRESSURE,
     PM_EV_SAMPLER_GAP,   /* the sampler missed several ticks in a row */
     PM_EV_NOTICE,        /* a source became unavailable, a queue overflowed, ... */
+    PM_EV_FORWARD,       /* pressmon forwarded a signal to the command (never stored:
+                          * the killbook's note of who sent it first, killbook.h) */
     PM_EV_KIND_MAX
 };
 
@@ -89,6 +91,7 @@ struct pm_proc_exit_rec {
     pid_t killer_pid;    /* 0 if unknown */
     char killer_comm[PM_COMM_MAX];
     char kill_cause[32]; /* "oom", "signal", "kernel", "self", "memory", "codesign", ... */
+    pid_t forwarded_by;  /* the pressmon that passed the killer's signal on, 0 if none */
     int64_t maxrss_kb;   /* the kernel's high-water RSS from wait4's rusage, KiB: the largest of
                           * the process and the descendants it waited for; 0 if not known */
 };
@@ -101,6 +104,7 @@ struct pm_event_rec {
     pid_t sender_pid;
     char sender_comm[PM_COMM_MAX];
     char detail[PM_DETAIL_MAX];
+    pid_t forwarded_by;  /* the pressmon that passed sender's signal on, 0 if none */
 };
 
 /* The event kinds that are kills (the exporters' annotation series). */
@@ -120,6 +124,18 @@ struct pm_rec {
         struct pm_event_rec ev;
     } u;
 };
+
+/* Linux's SI_KERNEL: the si_code of a signal the kernel sent (tracefs
+ * reports the number; macOS has no such code, and no tracefs). */
+#define PM_SI_KERNEL 0x80
+
+/* A signal the terminal layer sends (Ctrl-C, Ctrl-\, Ctrl-Z, hangup, a
+ * resize), given its number and si_code: "the terminal (Ctrl-C)", "the
+ * terminal hung up", ...; NULL for any other.  The tty layer sends them with
+ * SI_KERNEL, often from a kworker, which is not a sender worth naming.
+ * (SIGHUP with SI_KERNEL also goes to a stopped process group that became
+ * orphaned; rare enough to read as a hangup.) */
+const char *pm_sig_terminal(int sig, int code);
 
 /* Bounded copy that always terminates dst (no allocation). */
 void pm_strlcpy(char *dst, const char *src, size_t size);

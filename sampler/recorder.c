@@ -261,6 +261,8 @@ static int store_rec(struct pm_recorder *r, const struct pm_rec *rec, int64_t *p
         return 0;
     }
     case PM_REC_EVENT:
+        if (rec->u.ev.kind == PM_EV_FORWARD)
+            return 0; /* the killbook's note (without a killbook: nothing to note) */
         if (pm_store_put_event(st, r->o.run_id, &rec->u.ev) < 0)
             return -1;
         if (r->o.on_kill && pm_event_is_kill(rec->u.ev.kind)) {

@@ -275,26 +275,27 @@ static int migrate(struct pm_store *st, int from)
  * it was written, and every reader selects them by name.  A TEMP view
  * named like the table adds them as NULL, which is what the migration
  * would give the old rows: unqualified names find the temp schema first,
- * and it lives outside the file, so the file stays untouched. */
+ * and it lives outside the file, so the file stays untouched.  The same
+ * for the columns migrations added outside the catalog (004, 005). */
+static const struct pm_metric added_procs[] = {{.column = "forwarded_by"}, {.column = "maxrss_kb"}};
+static const struct pm_metric added_runs[] = {{.column = "samples_stored"}};
+static const struct pm_metric added_events[] = {{.column = "forwarded_by"}};
+
 static int shim_missing_columns(struct pm_store *st)
 {
-    /* Columns added by migrations outside the metric catalog. */
-    static const char *const runs_cols[] = {"samples_stored", NULL};
-    static const char *const procs_cols[] = {"maxrss_kb", NULL};
     static const struct {
         const char *table;
-        int scope;                 /* enum pm_scope, or -1: the list below */
-        const char *const *cols;
-    } t[] = {{"samples", PM_SCOPE_SYSTEM, NULL}, {"proc_samples", PM_SCOPE_PROCESS, NULL},
-             {"runs", -1, runs_cols}, {"procs", -1, procs_cols}};
+        enum pm_scope scope;
+        const struct pm_metric *cols; /* NULL: the catalog's */
+        int ncols;
+    } t[] = {{"samples", PM_SCOPE_SYSTEM, NULL, 0},
+             {"proc_samples", PM_SCOPE_PROCESS, NULL, 0},
+             {"procs", PM_SCOPE_SYSTEM, added_procs, 2},
+             {"events", PM_SCOPE_SYSTEM, added_events, 1},
+             {"runs", PM_SCOPE_SYSTEM, added_runs, 1}};
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
-        int n = 0;
-        const struct pm_metric *c = NULL;
-        if (t[k].scope >= 0)
-            c = pm_catalog((enum pm_scope)t[k].scope, &n);
-        else
-            while (t[k].cols[n])
-                n++;
+        int n = t[k].ncols;
+        const struct pm_metric *c = t[k].cols ? t[k].cols : pm_catalog(t[k].scope, &n);
         char sql[4096];
         size_t off = (size_t)snprintf(sql, sizeof sql, "CREATE TEMP VIEW %s AS SELECT *", t[k].table);
         char probe[128];
@@ -306,7 +307,7 @@ static int shim_missing_columns(struct pm_store *st)
         }
         int missing = 0;
         for (int i = 0; i < n; i++) {
-            const char *col = c ? c[i].column : t[k].cols[i];
+            const char *col = c[i].column;
             sqlite3_bind_text(q, 1, col, -1, SQLITE_STATIC);
             if (sqlite3_step(q) != SQLITE_ROW) {
                 off += (size_t)snprintf(sql + off, sizeof sql - off, ", NULL AS %s", col);
@@ -392,7 +393,7 @@ static const char *const stmt_sql[ST_N] = {
     [ST_PEXIT] = "UPDATE procs SET end_ns = min(coalesce(end_ns, ?3), ?3), exit_code = ?4, signal = ?5,"
                  " core_dumped = ?6, status_src = ?7,"
                  " killer_pid = coalesce(?8, killer_pid), killer_comm = coalesce(?9, killer_comm),"
-                 " kill_cause = coalesce(?10, kill_cause)"
+                 " kill_cause = coalesce(?10, kill_cause), forwarded_by = coalesce(?11, forwarded_by)"
                  " WHERE id = (SELECT max(id) FROM procs WHERE run_id = ?1 AND pid = ?2"
                  " AND (end_ns IS NULL OR status_src = 'unknown'))",
     [ST_PEXIT_UNK] = "UPDATE procs SET end_ns = ?3, status_src = 'unknown'"
@@ -403,8 +404,8 @@ static const char *const stmt_sql[ST_N] = {
     [ST_PMAXRSS] = "UPDATE procs SET maxrss_kb = max(coalesce(maxrss_kb, 0), ?3)"
                    " WHERE id = (SELECT max(id) FROM procs WHERE run_id = ?1 AND pid = ?2)",
     [ST_PHAS] = "SELECT 1 FROM procs WHERE run_id = ?1 AND pid = ?2 LIMIT 1",
-    [ST_EVENT] = "INSERT INTO events(run_id, t_ns, kind, pid, signal, sender_pid, sender_comm, detail)"
-                 " VALUES (?,?,?,?,?,?,?,?)",
+    [ST_EVENT] = "INSERT INTO events(run_id, t_ns, kind, pid, signal, sender_pid, sender_comm, detail,"
+                 " forwarded_by) VALUES (?,?,?,?,?,?,?,?,?)",
 };
 
 /* "INSERT OR REPLACE INTO table(fixed..., <every catalog column>) VALUES (?...)". */
@@ -1229,6 +1230,8 @@ int pm_store_put_proc_exit(struct pm_store *st, int64_t run_id, const struct pm_
             sqlite3_bind_int64(s, 8, r->killer_pid);
         bind_text_opt(s, 9, r->killer_comm);
         bind_text_opt(s, 10, r->kill_cause);
+        if (r->forwarded_by > 0)
+            sqlite3_bind_int64(s, 11, r->forwarded_by);
     }
     int rc = step_reset(st, s, "a process exit");
     *changed = rc == 0 && sqlite3_changes(st->db) > 0;
@@ -1267,6 +1270,8 @@ int pm_store_put_event(struct pm_store *st, int64_t run_id, const struct pm_even
         sqlite3_bind_int64(s, 6, r->sender_pid);
     bind_text_opt(s, 7, r->sender_comm);
     bind_text_opt(s, 8, r->detail);
+    if (r->forwarded_by > 0)
+        sqlite3_bind_int64(s, 9, r->forwarded_by);
     return step_reset(st, s, "an event");
 }
 

@@ -16,6 +16,7 @@
  * counted and reported, as timerfd does on Linux.
  */
 #include <errno.h>
+#include <libproc.h>
 #include <mach/mach.h>
 #include <mach/mach_time.h>
 #include <pthread.h>
@@ -136,6 +137,16 @@ int pm_pid_alive(pid_t pid)
     if (pid <= 0)
         return 0;
     return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+void pm_proc_name(pid_t pid, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (pid <= 0 || len == 0)
+        return;
+    char name[2 * MAXCOMLEN + 1];
+    if (proc_name(pid, name, sizeof(name)) > 0)
+        snprintf(out, len, "%s", name);
 }
 
 int pm_become_subreaper(void)

@@ -128,6 +128,16 @@ int pm_pid_alive(pid_t pid)
     return 0;
 }
 
+void pm_proc_name(pid_t pid, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (pid <= 0 || len == 0)
+        return;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    read_small(path, out, len);
+}
+
 int pm_become_subreaper(void)
 {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

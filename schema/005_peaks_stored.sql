@@ -1,4 +1,4 @@
--- pressmon schema, version 4.
+-- pressmon schema, version 5.
 --
 -- runs.samples_stored: the system samples committed to `samples` for the
 -- run, i.e. `SELECT count(*) FROM samples WHERE run_id = ...`.
