@@ -275,7 +275,8 @@ struct proc_row {
     int64_t last[PM_PROC_N];
     uint64_t have;
     int removed;
-    double peak_rss, cpu_s;
+    double peak_rss, cpu_s;    /* peak_rss: the largest 40 ms sample, bytes */
+    double kernel_rss;         /* wait4's high-water mark (procs.maxrss_kb), bytes; 0: not reaped by pressmon */
 };
 
 /* Per side, per command shape. */
@@ -285,6 +286,7 @@ struct pacc {
     int runs[2];
     int64_t count[2], failed[2], signaled[2];
     double peak_rss[2], cpu[2];
+    int peak_kernel[2];        /* the side's peak is a wait4 figure, not a sample */
     int sigs[2][65];
     char killer[2][40];
 };
@@ -399,7 +401,7 @@ static int loader_init(struct loader *L)
     if (prepare(L, sql, &L->proc_q) < 0)
         return -1;
     if (prepare(L,
-                "SELECT pid, start_ns, end_ns, comm, argv, exit_code, signal, killer_pid, killer_comm "
+                "SELECT pid, start_ns, end_ns, comm, argv, exit_code, signal, killer_pid, killer_comm, maxrss_kb "
                 "FROM procs WHERE run_id = ?1 ORDER BY id",
                 &L->procs_q) < 0)
         return -1;
@@ -493,8 +495,18 @@ static int load_sys(struct loader *L, const struct run_meta *rm, int64_t span_ns
      * that time starts at the run's first row, where the counters were
      * first read (the first row itself stands for one interval). */
     int64_t since[PM_SYS_N];
+    /* Counter rates over windows of >= 100 ms, as `show` gives them
+     * (analysis/stats.h: a 10 ms delta of /proc/stat or of a PSI total is
+     * not a rate the kernel resolves; read as one, psi_cpu_some reached
+     * 146% and cpu_user 250% on 2 CPUs).  A window is weighted by its
+     * length and counted at its end. */
+    struct pm_rate_win win[PM_SYS_N];
+    for (int i = 0; i < PM_SYS_N; i++)
+        pm_rate_win_init(&win[i], PM_RATE_WINDOW_NS);
+    int64_t last_t = -1;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t t = sqlite3_column_int64(q, 0);
+        last_t = t;
         int64_t row_since = prev >= 0 ? prev : t - rm->interval_ns;
         if (prev < 0)
             for (int i = 0; i < PM_SYS_N; i++)
@@ -504,7 +516,6 @@ static int load_sys(struct loader *L, const struct run_meta *rm, int64_t span_ns
         prev = t;
         if (dt <= 0)
             continue;
-        double inv_dt_s = (double)NS_PER_S / (double)dt;
         int64_t b = bucket_of(t, span_ns), w = t / PM_WINDOW_NS;
         for (int i = 0; i < PM_SYS_N; i++) {
             /* NULL reads as 0: ask for the type only then, which halves
@@ -513,15 +524,18 @@ static int load_sys(struct loader *L, const struct run_meta *rm, int64_t span_ns
             if (raw == 0 && sqlite3_column_type(q, i + 1) == SQLITE_NULL)
                 continue; /* not read at this tick, or no such metric here */
             int64_t mdt = dt;
-            double inv = inv_dt_s;
-            if (since[i] != row_since) { /* the column skipped rows */
+            if (since[i] != row_since) /* the column skipped rows */
                 mdt = t - since[i];
-                inv = (double)NS_PER_S / (double)mdt;
+            double x = (double)raw * factor[i];
+            if (pm_sys_metrics[i].kind == PM_COUNTER) {
+                int64_t ws = win[i].start_ns == INT64_MIN ? since[i] : win[i].start_ns;
+                if (!pm_rate_win_add(&win[i], since[i], t, x, &x)) {
+                    since[i] = t;
+                    continue;
+                }
+                mdt = t - ws;
             }
             since[i] = t;
-            double x = (double)raw * factor[i];
-            if (pm_sys_metrics[i].kind == PM_COUNTER)
-                x *= inv;
             if (acc_add_at(&L->acc[i], b, w, mdt, x) < 0)
                 return oom(L);
         }
@@ -532,6 +546,14 @@ static int load_sys(struct loader *L, const struct run_meta *rm, int64_t span_ns
     if (rc != SQLITE_DONE) {
         snprintf(L->err, L->errlen, "cannot read samples of run %s: %s", rm->pub.uid, sqlite3_errmsg(L->db));
         return -1;
+    }
+    /* A run shorter than one window: its one rate. */
+    for (int i = 0; last_t >= 0 && i < PM_SYS_N; i++) {
+        int64_t ws = win[i].start_ns;
+        double x;
+        if (pm_sys_metrics[i].kind == PM_COUNTER && pm_rate_win_finish(&win[i], last_t, &x) &&
+            acc_add_at(&L->acc[i], bucket_of(last_t, span_ns), last_t / PM_WINDOW_NS, last_t - ws, x) < 0)
+            return oom(L);
     }
     return 0;
 }
@@ -608,6 +630,7 @@ static int load_procs(struct loader *L, const struct run_meta *rm, struct proc_r
         r->has_exit = sqlite3_column_type(q, 5) != SQLITE_NULL;
         r->exit_code = sqlite3_column_int(q, 5);
         r->signal = sqlite3_column_int(q, 6);
+        r->kernel_rss = (double)sqlite3_column_int64(q, 9) * 1024.0;
         if (sqlite3_column_type(q, 8) != SQLITE_NULL)
             snprintf(r->killer, sizeof r->killer, "%.24s(%lld)", (const char *)sqlite3_column_text(q, 8),
                      (long long)sqlite3_column_int64(q, 7));
@@ -829,8 +852,16 @@ static int add_procs(struct pset *ps, const struct proc_row *p, int np, int side
             e->runs[side]++;
         }
         e->count[side]++;
-        if (p[i].peak_rss > e->peak_rss[side])
-            e->peak_rss[side] = p[i].peak_rss;
+        /* The kernel's high-water mark where pressmon reaped the process
+         * (a 40 ms sample misses a short spike: 173-194 MiB sampled for
+         * 213 MiB); it covers the descendants it waited for, as a subtree
+         * figure, which is what a command's peak in its tree is. */
+        int kernel = p[i].kernel_rss > 0;
+        double peak = kernel && p[i].kernel_rss >= p[i].peak_rss ? p[i].kernel_rss : p[i].peak_rss;
+        if (peak > e->peak_rss[side]) {
+            e->peak_rss[side] = peak;
+            e->peak_kernel[side] = kernel;
+        }
         e->cpu[side] += p[i].cpu_s;
         if (p[i].signal > 0) {
             e->signaled[side]++;
@@ -1232,6 +1263,8 @@ int pm_diff_compute(sqlite3 *db, const int64_t *a, int na, const int64_t *b, int
         p->count_b = e->count[1];
         p->peak_rss_a = e->peak_rss[0];
         p->peak_rss_b = e->peak_rss[1];
+        p->peak_kernel_a = e->peak_kernel[0];
+        p->peak_kernel_b = e->peak_kernel[1];
         p->cpu_a = e->cpu[0] / na;
         p->cpu_b = e->cpu[1] / nb;
         p->failed_a = e->failed[0];

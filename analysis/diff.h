@@ -76,6 +76,8 @@ struct pm_diff_proc {
     int runs_a, runs_b;        /* runs where it appears */
     int64_t count_a, count_b;  /* processes */
     double peak_rss_a, peak_rss_b; /* bytes, max over the side */
+    int peak_kernel_a, peak_kernel_b; /* 1: that peak is wait4's high-water mark; 0: the
+                                       * largest 40 ms sample, which misses a shorter spike */
     double cpu_a, cpu_b;       /* CPU seconds, mean per run of the side */
     int64_t failed_a, failed_b;    /* nonzero exits */
     int64_t signaled_a, signaled_b;

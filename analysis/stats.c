@@ -343,3 +343,36 @@ const char *pm_sparkline(const double *v, int n, double lo, double hi, char *buf
     buf[o] = 0;
     return buf;
 }
+
+void pm_rate_win_init(struct pm_rate_win *w, int64_t min_ns)
+{
+    w->min_ns = min_ns > 0 ? min_ns : 1;
+    w->start_ns = INT64_MIN;
+    w->sum = 0;
+    w->emitted = 0;
+}
+
+int pm_rate_win_add(struct pm_rate_win *w, int64_t since_ns, int64_t t_ns, double d, double *rate)
+{
+    if (t_ns <= since_ns)
+        return 0;
+    if (w->start_ns == INT64_MIN)
+        w->start_ns = since_ns;
+    w->sum += d;
+    if (t_ns - w->start_ns < w->min_ns)
+        return 0;
+    *rate = w->sum * 1e9 / (double)(t_ns - w->start_ns);
+    w->start_ns = t_ns;
+    w->sum = 0;
+    w->emitted++;
+    return 1;
+}
+
+int pm_rate_win_finish(struct pm_rate_win *w, int64_t last_ns, double *rate)
+{
+    if (w->emitted || w->start_ns == INT64_MIN || last_ns <= w->start_ns)
+        return 0;
+    *rate = w->sum * 1e9 / (double)(last_ns - w->start_ns);
+    w->emitted++;
+    return 1;
+}

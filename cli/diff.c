@@ -163,6 +163,9 @@ static json_t *json_proc_side(const struct pm_diff_proc *p, int b)
     json_object_set_new(o, "runs", json_integer(b ? p->runs_b : p->runs_a));
     json_object_set_new(o, "count", json_integer(b ? p->count_b : p->count_a));
     json_object_set_new(o, "peak_rss_bytes", num(b ? p->peak_rss_b : p->peak_rss_a));
+    /* "kernel": wait4's high-water mark; "sampled": the largest 40 ms sample */
+    json_object_set_new(o, "peak_rss_source", json_string((b ? p->peak_kernel_b : p->peak_kernel_a) ? "kernel"
+                                                                                                    : "sampled"));
     json_object_set_new(o, "cpu_s_per_run", num(b ? p->cpu_b : p->cpu_a));
     json_object_set_new(o, "nonzero_exits", json_integer(b ? p->failed_b : p->failed_a));
     json_object_set_new(o, "signaled", json_integer(b ? p->signaled_b : p->signaled_a));
@@ -384,7 +387,7 @@ static void render_text(const struct pm_diff *d, const char *sa, const char *sb,
         }
     }
 
-    int np = d->nprocs < 10 ? d->nprocs : 10;
+    int np = d->nprocs < 10 ? d->nprocs : 10, sampled_peaks = 0;
     if (np) {
         if (md)
             fprintf(f, "\n#### Processes (matched by command)\n\n"
@@ -399,6 +402,16 @@ static void render_text(const struct pm_diff *d, const char *sa, const char *sb,
             char ra[24], rb[24], ka[80], kb[80];
             pm_fmt_bytes(p->peak_rss_a, ra, sizeof ra);
             pm_fmt_bytes(p->peak_rss_b, rb, sizeof rb);
+            /* "*": a max of 40 ms samples, not the kernel's peak (footnote below) */
+            const char *mark = md ? "\\*" : "*";
+            if (!p->peak_kernel_a && p->peak_rss_a > 0) {
+                strncat(ra, mark, sizeof ra - strlen(ra) - 1);
+                sampled_peaks = 1;
+            }
+            if (!p->peak_kernel_b && p->peak_rss_b > 0) {
+                strncat(rb, mark, sizeof rb - strlen(rb) - 1);
+                sampled_peaks = 1;
+            }
             snprintf(ka, sizeof ka, "%lld%s%s%s%s", (long long)p->signaled_a, p->sig_a ? " " : "",
                      p->sig_a ? pm_signame(p->sig_a) : "", p->killer_a[0] ? " by " : "", p->killer_a);
             snprintf(kb, sizeof kb, "%lld%s%s%s%s", (long long)p->signaled_b, p->sig_b ? " " : "",
@@ -413,6 +426,10 @@ static void render_text(const struct pm_diff *d, const char *sa, const char *sb,
                         (long long)p->failed_a, kb, (long long)p->failed_b);
             }
         }
+        if (sampled_peaks)
+            fprintf(f, "%s%s* the largest 40 ms sample, not the kernel's peak (pressmon did not reap the "
+                       "process): a shorter spike is missed%s\n",
+                    md ? "\n" : "", md ? "" : "  ", md ? "" : "");
     }
 }
 

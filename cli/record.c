@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -280,6 +281,16 @@ static int resolve_command(const char *name, char *out, size_t outlen)
     }
     pm_err("cannot run '%s': command not found", name);
     return PM_EXIT_NOTFOUND;
+}
+
+/* wait4's ru_maxrss in KiB: Linux gives KiB, macOS bytes. */
+static int64_t maxrss_kb(const struct rusage *ru)
+{
+#ifdef __APPLE__
+    return (int64_t)ru->ru_maxrss / 1024;
+#else
+    return (int64_t)ru->ru_maxrss;
+#endif
 }
 
 static volatile int dummy_sink;
@@ -740,6 +751,7 @@ int cmd_record(int argc, char **argv)
     /* Wait for the child (or the duration), forwarding signals. */
     int tty = !o.quiet && isatty(STDERR_FILENO);
     int child_status = 0, have_status = 0, stop = 0, exec_errno = 0;
+    int64_t peak_kb = 0; /* the largest wait4 ru_maxrss of what pressmon reaped */
     const char *stop_reason = NULL;
     int64_t next_status = t0;
     int64_t last_fwd[NSIG_FWD] = {0};
@@ -761,8 +773,13 @@ int cmd_record(int argc, char **argv)
         if (child) {
             int wst;
             pid_t p;
-            while ((p = waitpid(-1, &wst, WNOHANG)) > 0) {
-                pm_tree_reaped(tree, p, wst, pm_recorder_main_ring(rec), now - t0);
+            struct rusage ru;
+            /* wait4: the kernel's high-water RSS comes with the status. */
+            while ((p = wait4(-1, &wst, WNOHANG, &ru)) > 0) {
+                int64_t kb = maxrss_kb(&ru);
+                if (kb > peak_kb)
+                    peak_kb = kb;
+                pm_tree_reaped(tree, p, wst, kb, pm_recorder_main_ring(rec), now - t0);
                 if (p == child) {
                     child_status = wst;
                     have_status = 1;
@@ -839,6 +856,7 @@ int cmd_record(int argc, char **argv)
         .signal = have_status && WIFSIGNALED(child_status) ? WTERMSIG(child_status) : 0,
         .core_dumped = have_status && WIFSIGNALED(child_status) && WCOREDUMP(child_status),
         .samples = res.samples,
+        .samples_stored = res.samples_stored,
         .proc_samples = res.proc_samples,
         .missed_ticks = res.missed_ticks,
         .dropped = res.dropped,
@@ -889,6 +907,9 @@ int cmd_record(int argc, char **argv)
         json_object_set_new(js, "cgroup_memory_peak_bytes", json_integer(res.max_cg_mem_current_kb * 1024));
         json_object_set_new(js, "cgroup_memory_max_bytes", json_integer(res.min_cg_mem_max_kb * 1024));
     }
+    json_object_set_new(js, "samples_stored", json_integer(res.samples_stored));
+    if (peak_kb > 0)
+        json_object_set_new(js, "peak_rss_bytes", json_integer(peak_kb * 1024));
     if (!o.quiet) {
         char what[96];
         if (!child)
@@ -920,6 +941,13 @@ int cmd_record(int argc, char **argv)
                     pm_fmt_cg_peak((double)res.max_cg_mem_current_kb * 1024, (double)res.min_cg_mem_max_kb * 1024,
                                    cgl, sizeof(cgl)));
         }
+        if (peak_kb > 0)
+            fprintf(stderr, "pressmon: peak rss %s (the largest single process of the tree that was "
+                    "waited for: the kernel's high-water mark)\n",
+                    pm_fmt_bytes((double)peak_kb * 1024, mem, sizeof(mem)));
+        if (res.samples_stored < res.samples)
+            pm_err("%lld of %lld samples were stored (%lld lost)", (long long)res.samples_stored,
+                   (long long)res.samples, (long long)(res.samples - res.samples_stored));
         if (res.dropped)
             pm_err("%lld records could not be stored (queue full or database error)", (long long)res.dropped);
         if (still > 0)

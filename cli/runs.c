@@ -15,7 +15,8 @@ static const char usage_text[] =
     "usage: pressmon runs [options]\n"
     "\n"
     "List recorded runs, newest first: id, label, start, duration, exit or signal,\n"
-    "samples, processes killed.\n"
+    "samples taken (\"602 (276 lost)\" when the database did not get them all: the\n"
+    "samples table holds the difference), processes killed.\n"
     "\n"
     "options:\n"
     "  -d, --db PATH      database (default $PRESSMON_DB, else ./pressmon.db)\n"
@@ -81,7 +82,7 @@ int cmd_runs(int argc, char **argv)
     const char *sql =
         "SELECT r.uid, r.label, r.started_at, r.duration_ns, r.state, r.exit_code, r.signal, r.samples,"
         " (SELECT count(*) FROM procs p WHERE p.run_id = r.id AND p.signal IS NOT NULL),"
-        " r.outcome, r.command, h.hostname"
+        " r.outcome, r.command, h.hostname, r.samples_stored"
         " FROM runs r JOIN hosts h ON h.id = r.host_id"
         " WHERE (?1 IS NULL OR r.label = ?1)"
         " ORDER BY r.started_at DESC, r.id DESC LIMIT ?2";
@@ -121,6 +122,16 @@ int cmd_runs(int argc, char **argv)
         else
             pm_fmt_duration(sqlite3_column_int64(s, 3), dur, sizeof(dur));
         fmt_exit(s, 4, 5, 6, ex, sizeof(ex));
+        /* samples: taken; samples_stored: committed (NULL before schema 5) */
+        int has_stored = sqlite3_column_type(s, 12) != SQLITE_NULL;
+        int64_t taken = sqlite3_column_int64(s, 7), stored = sqlite3_column_int64(s, 12);
+        /* only for counts that make sense: a value edited by hand says nothing */
+        int64_t lost = has_stored && stored >= 0 && taken >= stored ? taken - stored : 0;
+        char smp[48];
+        if (lost)
+            snprintf(smp, sizeof(smp), "%lld (%lld lost)", (long long)sqlite3_column_int64(s, 7), (long long)lost);
+        else
+            snprintf(smp, sizeof(smp), "%lld", (long long)sqlite3_column_int64(s, 7));
         n++;
         if (json) {
             json_t *o = json_pack("{s:s,s:s?,s:I,s:s,s:I,s:I}", "run", uid, "label", lab, "started_at_ns",
@@ -139,11 +150,15 @@ int cmd_runs(int argc, char **argv)
             json_t *cmd = json_loads((const char *)sqlite3_column_text(s, 10), 0, NULL);
             json_object_set_new(o, "command", cmd ? cmd : json_array());
             json_object_set_new(o, "host", json_string((const char *)sqlite3_column_text(s, 11)));
+            if (has_stored) {
+                json_object_set_new(o, "samples_stored", json_integer(sqlite3_column_int64(s, 12)));
+                json_object_set_new(o, "samples_lost", json_integer(lost));
+            }
             json_array_append_new(arr, o);
         } else {
-            printf("%-16s  %s  %-19s  %9s  %-12s  %8lld  %5lld\n", uid,
-                   pm_cell(lab ? lab : "-", lw, cell, sizeof cell), when, dur, ex,
-                   (long long)sqlite3_column_int64(s, 7), (long long)sqlite3_column_int64(s, 8));
+            printf("%-16s  %s  %-19s  %9s  %-12s  %8s  %5lld\n", uid,
+                   pm_cell(lab ? lab : "-", lw, cell, sizeof cell), when, dur, ex, smp,
+                   (long long)sqlite3_column_int64(s, 8));
         }
     }
     sqlite3_finalize(s);

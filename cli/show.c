@@ -1,13 +1,15 @@
 /*
- * pressmon show RUN: one run — command, host, exit, sampling quality, and
- * a per-metric summary (min / mean / p95 / max) over the whole run.
+ * pressmon show RUN: one run — command, host, exit, sampling quality, peak
+ * RSS, and a per-metric summary (min / mean / p95 / max) over the whole run.
  *
- * Counters are summarized as per-second rates; time counters (CPU, PSI)
- * as a percentage: cpu_user 150% is one and a half cores busy, psi mem
- * some 40% is 40% of the time with some task stalled on memory.
+ * Counters are summarized as per-second rates over windows of >= 100 ms
+ * (analysis/stats.h); time counters (CPU, PSI) as a percentage: cpu_user
+ * 150% is one and a half cores busy, psi mem some 40% is 40% of the time
+ * with some task stalled on memory.
  */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,19 @@ static const char *fmt_num(const struct pm_metric *m, double v, char *buf, size_
     return buf;
 }
 
+static void series_push(struct series *se, double v)
+{
+    if (se->n == se->cap) {
+        size_t ncap = se->cap ? se->cap * 2 : 1024;
+        double *nv = realloc(se->v, ncap * sizeof(double));
+        if (!nv)
+            return;
+        se->v = nv;
+        se->cap = ncap;
+    }
+    se->v[se->n++] = v;
+}
+
 /* Load every system metric of a run as display values (counters as rates). */
 static int load_series(sqlite3 *db, int64_t run_id, struct series *out)
 {
@@ -93,14 +108,22 @@ static int load_series(sqlite3 *db, int64_t run_id, struct series *out)
     /* A counter is the delta since the previous non-NULL value of its own
      * column (slow sources are not read every tick, catalog.h): its rate
      * divides by the time since then, or since the run's first row (where
-     * the counters were first read) for its first value. */
-    int64_t first_t = -1, prev_t[PM_SYS_N];
+     * the counters were first read) for its first value.  Consecutive
+     * deltas are merged into windows of at least PM_RATE_WINDOW_NS
+     * (analysis/stats.h says why: a 10 ms delta of /proc/stat or of a PSI
+     * total is not a rate the kernel resolves, and read as one it gave
+     * cpu_user 250% on 2 CPUs and psi_cpu_some 146%). */
+    int64_t first_t = -1, last_t = -1, prev_t[PM_SYS_N];
+    struct pm_rate_win win[PM_SYS_N];
     while (sqlite3_step(s) == SQLITE_ROW) {
         int64_t t = sqlite3_column_int64(s, 0);
+        last_t = t;
         if (first_t < 0) {
             first_t = t;
-            for (int i = 0; i < PM_SYS_N; i++)
+            for (int i = 0; i < PM_SYS_N; i++) {
                 prev_t[i] = t;
+                pm_rate_win_init(&win[i], PM_RATE_WINDOW_NS);
+            }
         }
         for (int i = 0; i < PM_SYS_N; i++) {
             const struct pm_metric *m = &pm_sys_metrics[i];
@@ -110,21 +133,16 @@ static int load_series(sqlite3 *db, int64_t run_id, struct series *out)
             if (m->kind == PM_COUNTER) {
                 int64_t since = prev_t[i];
                 prev_t[i] = t;
-                if (t <= since)
+                if (!pm_rate_win_add(&win[i], since, t, v, &v))
                     continue;
-                v = v * 1e9 / (double)(t - since);
             }
-            struct series *se = &out[i];
-            if (se->n == se->cap) {
-                size_t ncap = se->cap ? se->cap * 2 : 1024;
-                double *nv = realloc(se->v, ncap * sizeof(double));
-                if (!nv)
-                    continue;
-                se->v = nv;
-                se->cap = ncap;
-            }
-            se->v[se->n++] = display_value(m, v);
+            series_push(&out[i], display_value(m, v));
         }
+    }
+    for (int i = 0; first_t >= 0 && i < PM_SYS_N; i++) {
+        double v;
+        if (pm_sys_metrics[i].kind == PM_COUNTER && pm_rate_win_finish(&win[i], last_t, &v))
+            series_push(&out[i], display_value(&pm_sys_metrics[i], v));
     }
     sqlite3_finalize(s);
     return 0;
@@ -145,48 +163,112 @@ static void spark(const struct series *se, const struct pm_summary *sm, char *bu
     pm_sparkline(pts, n, sm->min, sm->max, buf, len);
 }
 
-/* The heaviest processes of the run: peak RSS and CPU time, from
- * proc_samples.  Samples are keyed by pid; a pid the kernel handed out
- * twice within the run (pid_max is 32768 on many systems) is told apart by
- * time: a sample belongs to the process of its pid that started last
- * before it. */
+/* The heaviest processes of the run: peak RSS and CPU time.  The peak is
+ * the kernel's high-water mark (procs.maxrss_kb, from wait4) where
+ * pressmon reaped the process, else the largest 40 ms sample of
+ * proc_samples, which misses a spike between two samples (a 200 MiB
+ * bytearray read 173-182 MiB sampled, 213 MiB by wait4) and is labelled
+ * "max sampled rss".  wait4's figure covers the descendants the process
+ * waited for: for one that had children it is the largest process of its
+ * subtree, and says so.  Samples are keyed by pid; a pid the kernel handed
+ * out twice within the run (pid_max is 32768 on many systems) is told
+ * apart by time: a sample belongs to the process of its pid that started
+ * last before it.  A process that lived between two samples has none, and
+ * is listed by its kernel figure alone. */
 #define TOP_PROCS 5
 static json_t *top_processes(sqlite3 *db, int64_t run_id, int print)
 {
     sqlite3_stmt *s;
     json_t *arr = json_array();
     const char *sql =
-        "SELECT ps.pid, p.comm,"
-        " max(ps.rss_kb), sum(coalesce(ps.cpu_user_us, 0) + coalesce(ps.cpu_system_us, 0)),"
-        " max(ps.threads)"
-        " FROM proc_samples ps LEFT JOIN procs p ON p.id ="
+        "WITH ps AS (SELECT ps.pid AS pid,"
         "  (SELECT q.id FROM procs q WHERE q.run_id = ps.run_id AND q.pid = ps.pid"
         "   AND coalesce(q.start_ns, 0) <= ps.t_ns ORDER BY coalesce(q.start_ns, 0) DESC, q.id DESC LIMIT 1)"
-        " WHERE ps.run_id = ? GROUP BY coalesce(p.id, -ps.pid)"
-        " ORDER BY max(ps.rss_kb) DESC, 4 DESC LIMIT " PM_STR(TOP_PROCS);
+        "  AS proc_id, ps.rss_kb, ps.cpu_user_us, ps.cpu_system_us, ps.threads"
+        "  FROM proc_samples ps WHERE ps.run_id = ?1),"
+        " agg AS (SELECT proc_id, min(pid) AS pid, max(rss_kb) AS rss,"
+        "  sum(coalesce(cpu_user_us, 0) + coalesce(cpu_system_us, 0)) AS cpu, max(threads) AS thr"
+        "  FROM ps GROUP BY coalesce(proc_id, -pid)),"
+        " rows AS (SELECT agg.pid, p.comm, agg.rss, agg.cpu, agg.thr, p.maxrss_kb, p.id AS proc_id"
+        "  FROM agg LEFT JOIN procs p ON p.id = agg.proc_id"
+        "  UNION ALL SELECT p.pid, p.comm, NULL, NULL, NULL, p.maxrss_kb, p.id FROM procs p"
+        "  WHERE p.run_id = ?1 AND p.maxrss_kb IS NOT NULL"
+        "  AND p.id NOT IN (SELECT proc_id FROM agg WHERE proc_id IS NOT NULL))"
+        " SELECT pid, comm, rss, cpu, thr, maxrss_kb,"
+        "  EXISTS (SELECT 1 FROM procs c WHERE c.run_id = ?1 AND c.ppid = rows.pid AND c.id <> rows.proc_id)"
+        " FROM rows ORDER BY max(coalesce(maxrss_kb, 0), coalesce(rss, 0)) DESC, cpu DESC LIMIT " PM_STR(TOP_PROCS);
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         return arr;
     sqlite3_bind_int64(s, 1, run_id);
     int n = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *comm = (const char *)sqlite3_column_text(s, 1);
+        int sampled = sqlite3_column_type(s, 2) != SQLITE_NULL;
+        int kernel = sqlite3_column_type(s, 5) != SQLITE_NULL;
+        int subtree = kernel && sqlite3_column_int(s, 6);
         double rss = (double)sqlite3_column_int64(s, 2) * 1024.0, cpu = (double)sqlite3_column_int64(s, 3) / 1e6;
-        json_t *o = json_pack("{s:I,s:f,s:f,s:I}", "pid", (json_int_t)sqlite3_column_int64(s, 0), "peak_rss_bytes",
-                              rss, "cpu_seconds", cpu, "max_threads", (json_int_t)sqlite3_column_int64(s, 4));
+        double peak = (double)sqlite3_column_int64(s, 5) * 1024.0;
+        json_t *o = json_pack("{s:I}", "pid", (json_int_t)sqlite3_column_int64(s, 0));
+        if (kernel) {
+            /* "process": its own peak; "subtree": the largest of it and
+             * the descendants it waited for (wait4 does not tell which). */
+            json_object_set_new(o, "peak_rss_bytes", json_real(peak));
+            json_object_set_new(o, "peak_rss_covers", json_string(subtree ? "subtree" : "process"));
+        }
+        if (sampled) {
+            json_object_set_new(o, "max_sampled_rss_bytes", json_real(rss));
+            json_object_set_new(o, "cpu_seconds", json_real(cpu));
+            json_object_set_new(o, "max_threads", json_integer(sqlite3_column_int64(s, 4)));
+        }
         json_t *c = comm ? json_string(comm) : NULL;
         if (c)
             json_object_set_new(o, "comm", c);
         json_array_append_new(arr, o);
         if (print) {
-            char b[32];
-            printf("%s %-16.16s pid %-7lld peak rss %10s  cpu %7.2f s  threads %lld\n",
-                   n ? "          " : "top procs ", comm ? comm : "?", (long long)sqlite3_column_int64(s, 0),
-                   pm_fmt_bytes(rss, b, sizeof(b)), cpu, (long long)sqlite3_column_int64(s, 4));
+            char b[32], m[48] = "";
+            if (kernel && sampled)
+                snprintf(m, sizeof(m), "  (max sampled %s)", pm_fmt_bytes(rss, b, sizeof(b)));
+            printf("%s %-16.16s pid %-7lld %-15s %10s", n ? "          " : "top procs ", comm ? comm : "?",
+                   (long long)sqlite3_column_int64(s, 0),
+                   kernel ? (subtree ? "peak rss (tree)" : "peak rss") : "max sampled rss",
+                   pm_fmt_bytes(kernel ? peak : rss, b, sizeof(b)));
+            if (sampled)
+                printf("  cpu %7.2f s  threads %lld", cpu, (long long)sqlite3_column_int64(s, 4));
+            printf("%s\n", m);
         }
         n++;
     }
     sqlite3_finalize(s);
     return arr;
+}
+
+/* KiB as bytes in JSON: an integer, unless a value edited by hand would
+ * overflow one. */
+static json_t *kib_bytes_json(int64_t kb)
+{
+    return kb <= INT64_MAX / 1024 ? json_integer(kb * 1024) : json_real((double)kb * 1024.0);
+}
+
+/* The run's peak RSS: the largest wait4 high-water mark (the largest
+ * single process of the tree that was waited for), and the largest 40 ms
+ * sample.  -1 where there is none. */
+static void run_peaks(sqlite3 *db, int64_t run_id, int64_t *kernel_kb, int64_t *sampled_kb)
+{
+    sqlite3_stmt *s;
+    *kernel_kb = *sampled_kb = -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT max(maxrss_kb) FROM procs WHERE run_id = ?1),"
+                           " (SELECT max(rss_kb) FROM proc_samples WHERE run_id = ?1)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(s, 1, run_id);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+            *kernel_kb = sqlite3_column_int64(s, 0);
+        if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+            *sampled_kb = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
 }
 
 static const char *col_text(sqlite3_stmt *s, int i)
@@ -241,7 +323,8 @@ int cmd_show(int argc, char **argv)
         " h.mem_total, r.proc_samples,"
         " (SELECT count(*) FROM procs p WHERE p.run_id = r.id),"
         " (SELECT count(*) FROM procs p WHERE p.run_id = r.id AND p.signal IS NOT NULL),"
-        " (SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id)"
+        " (SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id),"
+        " r.samples_stored"
         " FROM runs r JOIN hosts h ON h.id = r.host_id WHERE r.id = ?";
     if (sqlite3_prepare_v2(sdb, sql, -1, &s, NULL) != SQLITE_OK || (sqlite3_bind_int64(s, 1, run_id),
                                                                        sqlite3_step(s) != SQLITE_ROW)) {
@@ -282,6 +365,13 @@ int cmd_show(int argc, char **argv)
         }
     }
 
+    int64_t peak_kb, sampled_kb;
+    run_peaks(sdb, run_id, &peak_kb, &sampled_kb);
+    /* samples: taken; samples_stored: committed (NULL before schema 5). */
+    int64_t taken = sqlite3_column_int64(s, 13), stored = sqlite3_column_int64(s, 36);
+    /* only counts that make sense: a value edited by hand says nothing */
+    int has_stored = sqlite3_column_type(s, 36) != SQLITE_NULL && stored >= 0 && taken >= stored;
+
     int rc = PM_EXIT_OK;
     if (json) {
         json_t *o = json_pack("{s:s,s:s?,s:s,s:I,s:s,s:s?}", "run", col_text(s, 0),
@@ -312,6 +402,15 @@ int cmd_show(int argc, char **argv)
                       "late_p99_ns", (json_int_t)sqlite3_column_int64(s, 16), "late_max_ns",
                       (json_int_t)sqlite3_column_int64(s, 17), "dropped", (json_int_t)sqlite3_column_int64(s, 18),
                       "self_cpu_pct", self_pct));
+        if (has_stored) {
+            json_t *smp = json_object_get(o, "sampling");
+            json_object_set_new(smp, "samples_stored", json_integer(stored));
+            json_object_set_new(smp, "samples_lost", json_integer(taken - stored));
+        }
+        if (peak_kb >= 0)
+            json_object_set_new(o, "peak_rss_bytes", kib_bytes_json(peak_kb));
+        if (sampled_kb >= 0)
+            json_object_set_new(o, "max_sampled_rss_bytes", kib_bytes_json(sampled_kb));
         json_object_set_new(o, "sources", json_string(col_text(s, 20)));
         json_object_set_new(o, "tree_mechanism", json_string(col_text(s, 21)));
         json_object_set_new(o, "attribution", json_string(col_text(s, 22)));
@@ -367,20 +466,23 @@ int cmd_show(int argc, char **argv)
                live ? " so far (to the last stored sample)" : "");
         printf("result     %s   state %s   outcome %s\n", exit_txt, col_text(s, 6),
                sqlite3_column_text(s, 10) ? col_text(s, 10) : "-");
+        char lost[64] = "";
+        if (has_stored && stored != taken)
+            snprintf(lost, sizeof(lost), " (%lld stored, %lld lost)", (long long)stored, (long long)(taken - stored));
         if (live) /* lateness and own CPU are written when the run ends */
-            printf("sampling   every %s (processes every %s) · %lld samples · %lld missed ticks so far · "
+            printf("sampling   every %s (processes every %s) · %lld samples%s · %lld missed ticks so far · "
                    "lateness and own CPU when the run ends\n",
                    pm_fmt_duration(sqlite3_column_int64(s, 11), dur, sizeof(dur)),
-                   pm_fmt_duration(sqlite3_column_int64(s, 12), b, sizeof(b)),
-                   (long long)sqlite3_column_int64(s, 13), (long long)sqlite3_column_int64(s, 14));
+                   pm_fmt_duration(sqlite3_column_int64(s, 12), b, sizeof(b)), (long long)taken, lost,
+                   (long long)sqlite3_column_int64(s, 14));
         else
-            printf("sampling   every %s (processes every %s) · %lld samples · %lld missed ticks · "
-                   "lateness p50 %.3f ms p99 %.3f ms max %.3f ms · %lld dropped · own CPU %s\n",
+            printf("sampling   every %s (processes every %s) · %lld samples%s · %lld missed ticks · "
+                   "lateness p50 %.3f ms p99 %.3f ms max %.3f ms · %lld records dropped · own CPU %s\n",
                    pm_fmt_duration(sqlite3_column_int64(s, 11), dur, sizeof(dur)),
-                   pm_fmt_duration(sqlite3_column_int64(s, 12), b, sizeof(b)),
-                   (long long)sqlite3_column_int64(s, 13), (long long)sqlite3_column_int64(s, 14),
-                   (double)sqlite3_column_int64(s, 15) / 1e6, (double)sqlite3_column_int64(s, 16) / 1e6,
-                   (double)sqlite3_column_int64(s, 17) / 1e6, (long long)sqlite3_column_int64(s, 18),
+                   pm_fmt_duration(sqlite3_column_int64(s, 12), b, sizeof(b)), (long long)taken, lost,
+                   (long long)sqlite3_column_int64(s, 14), (double)sqlite3_column_int64(s, 15) / 1e6,
+                   (double)sqlite3_column_int64(s, 16) / 1e6, (double)sqlite3_column_int64(s, 17) / 1e6,
+                   (long long)sqlite3_column_int64(s, 18),
                    pm_fmt_own_cpu(sqlite3_column_int64(s, 19), dur_ns, own, sizeof(own)));
         printf("sources    %s\n", col_text(s, 20));
         if (*col_text(s, 21))
@@ -393,6 +495,18 @@ int cmd_show(int argc, char **argv)
             char cgl[128];
             printf("memory     %s\n", pm_fmt_cg_peak(sum[PM_M_CG_MEM_CURRENT].max, sum[PM_M_CG_MEM_MAX].min, cgl,
                                                        sizeof(cgl)));
+        }
+        if (peak_kb >= 0 || sampled_kb >= 0) {
+            char pk[32], sk[32];
+            if (peak_kb >= 0)
+                printf("memory     peak rss %s (the largest single process that was waited for: the kernel's "
+                       "high-water mark)%s%s\n",
+                       pm_fmt_bytes((double)peak_kb * 1024, pk, sizeof(pk)), sampled_kb >= 0 ? " · max sampled " : "",
+                       sampled_kb >= 0 ? pm_fmt_bytes((double)sampled_kb * 1024, sk, sizeof(sk)) : "");
+            else
+                printf("memory     max sampled rss %s (every %s; a shorter spike is missed)\n",
+                       pm_fmt_bytes((double)sampled_kb * 1024, sk, sizeof(sk)),
+                       pm_fmt_duration(sqlite3_column_int64(s, 12), pk, sizeof(pk)));
         }
         pm_print_kill_summary(st, run_id, stdout, "kills      ");
         json_decref(top_processes(sdb, run_id, 1));

@@ -155,8 +155,10 @@ void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out);
 
 /* Main thread: pressmon reaped `pid` with wait status `status` at t_ns
  * (it is the direct child or an orphan re-parented to pressmon); pushes a
- * PROC_EXIT into the main thread's ring `out`. */
-void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, struct pm_ring *out, int64_t t_ns);
+ * PROC_EXIT into the main thread's ring `out`.  `maxrss_kb` is wait4's
+ * ru_maxrss in KiB (the caller converts macOS's bytes), 0 if unknown. */
+void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, int64_t maxrss_kb, struct pm_ring *out,
+                    int64_t t_ns);
 
 /* How membership is followed, final answer (the event thread may fall back
  * from an event source that turns out silent), e.g. "proc_connector". */

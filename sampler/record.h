@@ -92,6 +92,8 @@ struct pm_proc_exit_rec {
     char killer_comm[PM_COMM_MAX];
     char kill_cause[32]; /* "oom", "signal", "kernel", "self", "memory", "codesign", ... */
     pid_t forwarded_by;  /* the pressmon that passed the killer's signal on, 0 if none */
+    int64_t maxrss_kb;   /* the kernel's high-water RSS from wait4's rusage, KiB: the largest of
+                          * the process and the descendants it waited for; 0 if not known */
 };
 
 struct pm_event_rec {

@@ -4,6 +4,7 @@
 #include "recorder.h"
 
 #include "killbook.h"
+#include "../analysis/stats.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -48,7 +49,10 @@ struct pm_recorder {
     _Atomic int64_t gaps;
 
     /* writer state */
-    int64_t samples, proc_samples;
+    int64_t samples, proc_samples;   /* system/process samples received from the rings */
+    int64_t samples_stored;          /* system samples committed */
+    int64_t tx_samples, tx_recs;     /* put in the open transaction: lost if it rolls back */
+    struct pm_rate_win psi_win;      /* memory PSI over >= 100 ms windows (stats.h) */
     uint32_t lat_hist[LAT_BUCKETS];
     int64_t late_max;
     int db_failed;
@@ -58,7 +62,6 @@ struct pm_recorder {
     int64_t lost_writes;
     struct pending_exit pending[PENDING_MAX];
     int npending;
-    int64_t last_progress;
     int64_t prev_sys_t;
     pthread_mutex_t wlock;     /* with wcond: lets stop wake the writer at once */
     pthread_cond_t wcond;
@@ -226,11 +229,11 @@ static void note_extremes(struct pm_recorder *r, const struct pm_sys_rec *s, int
     if ((s->present >> PM_M_CG_MEM_MAX) & 1)
         if (r->min_cg_max < 0 || s->v[PM_M_CG_MEM_MAX] < r->min_cg_max)
             r->min_cg_max = s->v[PM_M_CG_MEM_MAX];
-    if (((s->present >> PM_M_PSI_MEM_SOME) & 1) && s->t_ns > prev_t) {
-        int64_t pm = s->v[PM_M_PSI_MEM_SOME] * 1000 * 1000 / (s->t_ns - prev_t);
-        if (pm > r->max_psi)
-            r->max_psi = pm;
-    }
+    double rate;
+    if (((s->present >> PM_M_PSI_MEM_SOME) & 1) &&
+        pm_rate_win_add(&r->psi_win, prev_t, s->t_ns, (double)s->v[PM_M_PSI_MEM_SOME], &rate) &&
+        (int64_t)(rate / 1000.0) > r->max_psi)
+        r->max_psi = (int64_t)(rate / 1000.0); /* µs per s -> per mille */
 }
 
 /* Store one record; returns -1 on a database error. */
@@ -247,7 +250,10 @@ static int store_rec(struct pm_recorder *r, const struct pm_rec *rec, int64_t *p
         r->samples++;
         if (r->o.on_sample)
             r->o.on_sample(r->o.on_sample_ctx, &rec->u.sys);
-        return pm_store_put_sys(st, r->o.run_id, &rec->u.sys);
+        if (pm_store_put_sys(st, r->o.run_id, &rec->u.sys) < 0)
+            return -1;
+        r->tx_samples++;
+        return 0;
     case PM_REC_PROC_START:
         return pm_store_put_proc_start(st, r->o.run_id, &rec->u.start);
     case PM_REC_PROC_SAMPLE:
@@ -300,6 +306,14 @@ static void retry_pending(struct pm_recorder *r, int final)
     r->npending = kept;
 }
 
+/* Records lost so far: dropped by a full ring, or not committed. */
+static int64_t dropped_so_far(struct pm_recorder *r)
+{
+    return (int64_t)(atomic_load(&r->ring_sampler.dropped) + atomic_load(&r->ring_event.dropped) +
+                     atomic_load(&r->ring_main.dropped)) +
+           r->lost_writes;
+}
+
 /* One writer cycle: everything in the rings, in one transaction. */
 static void drain(struct pm_recorder *r, int final)
 {
@@ -339,6 +353,8 @@ static void drain(struct pm_recorder *r, int final)
                 db_fail(r);
                 ok = 0;
                 r->lost_writes++;
+            } else {
+                r->tx_recs++;
             }
         }
     }
@@ -346,29 +362,41 @@ static void drain(struct pm_recorder *r, int final)
         if (ok && store_rec(r, &rec, &r->prev_sys_t) < 0) {
             db_fail(r);
             ok = 0;
+        } else if (ok) {
+            r->tx_recs++;
         }
         if (!ok)
             r->lost_writes++;
     }
     if (ok)
         retry_pending(r, final);
+    /* The run's counts go in the transaction of the rows they count,
+     * committed with them or not at all: runs.samples_stored is the rows
+     * of `samples` even when the disk fills and the run's last update
+     * (pm_store_run_end) cannot be written (the counts of a progress
+     * update every 2 s lagged the rows committed after it: 2,228 samples
+     * "taken" for 2,477 rows).  An aborted run still shows its counts. */
+    if (ok && pm_store_run_progress(r->o.store, r->o.run_id, r->samples, r->samples_stored + r->tx_samples,
+                                    r->proc_samples, atomic_load(&r->st_missed), dropped_so_far(r)) < 0) {
+        db_fail(r);
+        ok = 0;
+    }
     if (in_tx) {
         if (ok && pm_store_commit(r->o.store) == 0) {
             /* recovered after a failure: say nothing more, count what was lost */
+            r->samples_stored += r->tx_samples;
         } else {
             if (ok)
                 db_fail(r);
             pm_store_rollback(r->o.store);
+            /* What this transaction had put is gone with it: counted as
+             * lost, so that samples - samples_stored is what `samples`
+             * lacks (a full disk lost whole 250 ms batches, counted as
+             * one record each before). */
+            r->lost_writes += r->tx_recs;
         }
     }
-    /* Progress in the run row every ~2 s: an aborted run still shows
-     * its sample count. */
-    int64_t now = pm_mono_ns();
-    if (!r->db_failed && (now - r->last_progress > 2000000000LL || final)) {
-        r->last_progress = now;
-        pm_store_run_progress(r->o.store, r->o.run_id, r->samples, r->proc_samples,
-                              atomic_load(&r->st_missed), (int64_t)r->lost_writes);
-    }
+    r->tx_samples = r->tx_recs = 0;
 }
 
 static void *writer_main(void *arg)
@@ -413,6 +441,7 @@ struct pm_recorder *pm_recorder_start(const struct pm_recorder_opts *o, char *er
         r->o.gap_ticks = 5;
     r->min_avail = r->min_level = r->max_psi = -1;
     r->max_cg_cur = r->min_cg_max = -1;
+    pm_rate_win_init(&r->psi_win, PM_RATE_WINDOW_NS);
     atomic_init(&r->st_avail, -1);
     atomic_init(&r->st_level, -1);
     atomic_init(&r->st_psi, -1);
@@ -512,13 +541,22 @@ void pm_recorder_stop(struct pm_recorder *r, struct pm_recorder_result *res)
         pthread_join(r->th_writer, NULL);
     }
     drain(r, 1);
-    res->samples = r->samples;
+    {
+        double rate; /* a run shorter than one window: its one rate */
+        if (pm_rate_win_finish(&r->psi_win, r->prev_sys_t, &rate) && (int64_t)(rate / 1000.0) > r->max_psi)
+            r->max_psi = (int64_t)(rate / 1000.0);
+    }
+    /* Taken: every tick the sampler thread sampled (stopped and joined by
+     * now), including those its full queue dropped before the writer saw
+     * them. */
+    res->samples = atomic_load(&r->st_samples);
+    if (res->samples < r->samples)
+        res->samples = r->samples;
+    res->samples_stored = r->samples_stored;
     res->proc_samples = r->proc_samples;
     res->missed_ticks = atomic_load(&r->st_missed);
     res->gaps = atomic_load(&r->gaps);
-    res->dropped = (int64_t)(atomic_load(&r->ring_sampler.dropped) + atomic_load(&r->ring_event.dropped) +
-                             atomic_load(&r->ring_main.dropped)) +
-                   r->lost_writes;
+    res->dropped = dropped_so_far(r);
     res->late_p50_ns = lat_quantile(r, 0.50);
     res->late_p99_ns = lat_quantile(r, 0.99);
     res->late_max_ns = r->late_max;

@@ -59,7 +59,10 @@ struct pm_live_status {
 };
 
 struct pm_recorder_result {
-    int64_t samples, proc_samples, missed_ticks, dropped, gaps;
+    int64_t samples;           /* system samples taken */
+    int64_t samples_stored;    /* of them, committed to the database */
+    int64_t proc_samples, missed_ticks, gaps;
+    int64_t dropped;           /* records of every kind lost (queue full, not committed) */
     int64_t late_p50_ns, late_p99_ns, late_max_ns;
     int64_t last_t_ns;
     int db_failed;             /* the database could not be written at some point */

@@ -32,7 +32,7 @@ struct pm_migration {
 extern const struct pm_migration pm_migrations[];
 
 enum {
-    ST_SYS, ST_PSTART, ST_PEXEC, ST_PSAMPLE, ST_PEXIT, ST_PEXIT_UNK, ST_PHAS, ST_EVENT, ST_N
+    ST_SYS, ST_PSTART, ST_PEXEC, ST_PSAMPLE, ST_PEXIT, ST_PEXIT_UNK, ST_PMAXRSS, ST_PHAS, ST_EVENT, ST_N
 };
 
 struct pm_store {
@@ -176,7 +176,13 @@ static int refresh_catalog(struct pm_store *st)
      * column is not NULL, or the run's first row (where the counters were
      * first read) if there is none.  Every column uses the same window
      * `w`, so SQLite sorts once; max() over a frame that only grows is a
-     * running maximum, one step per row. */
+     * running maximum, one step per row.  One rate per row: a single 10 ms
+     * rate of CPU or PSI time can exceed its bound (100% of one CPU per
+     * CPU, a PSI share 100%), because /proc/stat counts 10 ms ticks and the
+     * kernel folds PSI totals in lazily, so a delta carries time of its
+     * neighbours' intervals: 223 of 2,931 psi_cpu_some rates of a busy run
+     * were above 1.0, up to 2.07.  `show` and `diff` rate over windows of
+     * >= 100 ms (analysis/stats.h); the view stays one row per sample. */
     char sql[32768];
     size_t off = (size_t)snprintf(sql, sizeof(sql),
                                   "DROP VIEW IF EXISTS sample_rates;"
@@ -270,8 +276,9 @@ static int migrate(struct pm_store *st, int from)
  * named like the table adds them as NULL, which is what the migration
  * would give the old rows: unqualified names find the temp schema first,
  * and it lives outside the file, so the file stays untouched.  The same
- * for the columns migrations added outside the catalog (004). */
-static const struct pm_metric added_procs[] = {{.column = "forwarded_by"}};
+ * for the columns migrations added outside the catalog (004, 005). */
+static const struct pm_metric added_procs[] = {{.column = "forwarded_by"}, {.column = "maxrss_kb"}};
+static const struct pm_metric added_runs[] = {{.column = "samples_stored"}};
 static const struct pm_metric added_events[] = {{.column = "forwarded_by"}};
 
 static int shim_missing_columns(struct pm_store *st)
@@ -283,8 +290,9 @@ static int shim_missing_columns(struct pm_store *st)
         int ncols;
     } t[] = {{"samples", PM_SCOPE_SYSTEM, NULL, 0},
              {"proc_samples", PM_SCOPE_PROCESS, NULL, 0},
-             {"procs", PM_SCOPE_SYSTEM, added_procs, 1},
-             {"events", PM_SCOPE_SYSTEM, added_events, 1}};
+             {"procs", PM_SCOPE_SYSTEM, added_procs, 2},
+             {"events", PM_SCOPE_SYSTEM, added_events, 1},
+             {"runs", PM_SCOPE_SYSTEM, added_runs, 1}};
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
         int n = t[k].ncols;
         const struct pm_metric *c = t[k].cols ? t[k].cols : pm_catalog(t[k].scope, &n);
@@ -299,9 +307,10 @@ static int shim_missing_columns(struct pm_store *st)
         }
         int missing = 0;
         for (int i = 0; i < n; i++) {
-            sqlite3_bind_text(q, 1, c[i].column, -1, SQLITE_STATIC);
+            const char *col = c[i].column;
+            sqlite3_bind_text(q, 1, col, -1, SQLITE_STATIC);
             if (sqlite3_step(q) != SQLITE_ROW) {
-                off += (size_t)snprintf(sql + off, sizeof sql - off, ", NULL AS %s", c[i].column);
+                off += (size_t)snprintf(sql + off, sizeof sql - off, ", NULL AS %s", col);
                 missing++;
             }
             sqlite3_reset(q);
@@ -390,6 +399,10 @@ static const char *const stmt_sql[ST_N] = {
     [ST_PEXIT_UNK] = "UPDATE procs SET end_ns = ?3, status_src = 'unknown'"
                      " WHERE id = (SELECT max(id) FROM procs WHERE run_id = ?1 AND pid = ?2"
                      " AND end_ns IS NULL)",
+    /* wait4's high-water mark, whichever exit of the pid brought it (the
+     * proc connector's often comes first and takes the status). */
+    [ST_PMAXRSS] = "UPDATE procs SET maxrss_kb = max(coalesce(maxrss_kb, 0), ?3)"
+                   " WHERE id = (SELECT max(id) FROM procs WHERE run_id = ?1 AND pid = ?2)",
     [ST_PHAS] = "SELECT 1 FROM procs WHERE run_id = ?1 AND pid = ?2 LIMIT 1",
     [ST_EVENT] = "INSERT INTO events(run_id, t_ns, kind, pid, signal, sender_pid, sender_comm, detail,"
                  " forwarded_by) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -697,7 +710,8 @@ int pm_store_reap_stale(struct pm_store *st, const char *boot_id)
         return 0;
     if (sqlite3_prepare_v2(st->db,
                            "UPDATE runs SET state = 'aborted',"
-                           " samples = (SELECT count(*) FROM samples WHERE run_id = runs.id),"
+                           " samples_stored = (SELECT count(*) FROM samples WHERE run_id = runs.id),"
+                           " samples = max(samples, (SELECT count(*) FROM samples WHERE run_id = runs.id)),"
                            " duration_ns = (SELECT max(t_ns) FROM samples WHERE run_id = runs.id),"
                            " notes = coalesce(notes || '; ', '') || 'recorder died before the run ended'"
                            " WHERE id = ? AND state = 'recording'",
@@ -985,7 +999,7 @@ int pm_store_run_end(struct pm_store *st, int64_t run_id, const struct pm_run_en
         "UPDATE runs SET ended_at = ?2, duration_ns = ?3, state = ?4, exit_code = ?5, signal = ?6,"
         " core_dumped = ?7, outcome = ?8, samples = ?9, proc_samples = ?10, missed_ticks = ?11,"
         " dropped = ?12, late_p50_ns = ?13, late_p99_ns = ?14, late_max_ns = ?15, self_cpu_ns = ?16,"
-        " notes = ?17 WHERE id = ?1";
+        " notes = ?17, samples_stored = ?18 WHERE id = ?1";
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
         set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
         return -1;
@@ -1020,16 +1034,17 @@ int pm_store_run_end(struct pm_store *st, int64_t run_id, const struct pm_run_en
     sqlite3_bind_int64(s, 16, re->self_cpu_ns);
     if (re->notes && *re->notes)
         sqlite3_bind_text(s, 17, re->notes, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 18, re->samples_stored);
     return step_done(st, s, "finishing the run");
 }
 
-int pm_store_run_progress(struct pm_store *st, int64_t run_id, int64_t samples, int64_t proc_samples,
-                          int64_t missed_ticks, int64_t dropped)
+int pm_store_run_progress(struct pm_store *st, int64_t run_id, int64_t samples, int64_t samples_stored,
+                          int64_t proc_samples, int64_t missed_ticks, int64_t dropped)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
-                           "UPDATE runs SET samples = ?2, proc_samples = ?3, missed_ticks = ?4, dropped = ?5"
-                           " WHERE id = ?1",
+                           "UPDATE runs SET samples = ?2, proc_samples = ?3, missed_ticks = ?4, dropped = ?5,"
+                           " samples_stored = ?6 WHERE id = ?1",
                            -1, &s, NULL) != SQLITE_OK) {
         set_err(st, "%s: %s", st->path, sqlite3_errmsg(st->db));
         return -1;
@@ -1039,6 +1054,7 @@ int pm_store_run_progress(struct pm_store *st, int64_t run_id, int64_t samples, 
     sqlite3_bind_int64(s, 3, proc_samples);
     sqlite3_bind_int64(s, 4, missed_ticks);
     sqlite3_bind_int64(s, 5, dropped);
+    sqlite3_bind_int64(s, 6, samples_stored);
     return step_done(st, s, "updating the run's progress");
 }
 
@@ -1219,6 +1235,15 @@ int pm_store_put_proc_exit(struct pm_store *st, int64_t run_id, const struct pm_
     }
     int rc = step_reset(st, s, "a process exit");
     *changed = rc == 0 && sqlite3_changes(st->db) > 0;
+    if (rc == 0 && r->maxrss_kb > 0) {
+        int took = *changed;
+        sqlite3_stmt *m = st->stmt[ST_PMAXRSS];
+        sqlite3_bind_int64(m, 1, run_id);
+        sqlite3_bind_int64(m, 2, r->pid);
+        sqlite3_bind_int64(m, 3, r->maxrss_kb);
+        rc = step_reset(st, m, "a process's peak RSS");
+        *changed = took;
+    }
     if (rc == 0 && !*changed) {
         /* Not taken: either no row for the pid yet, or it already holds a
          * status (which wins).  Only the first case is worth a retry. */

@@ -150,7 +150,10 @@ struct pm_run_end {
     int64_t ended_at, duration_ns;
     int has_status;           /* 0: system-only run, or child status unknown */
     int exit_code, signal, core_dumped;
-    int64_t samples, proc_samples, missed_ticks, dropped;
+    int64_t samples;          /* system samples taken */
+    int64_t samples_stored;   /* of them, committed to `samples` (the rest were lost) */
+    int64_t proc_samples, missed_ticks;
+    int64_t dropped;          /* records of every kind lost: queue full, or not committed */
     int64_t late_p50_ns, late_p99_ns, late_max_ns;
     int64_t self_cpu_ns;
     const char *notes;        /* may be NULL */
@@ -160,8 +163,8 @@ struct pm_run_end {
 int pm_store_run_end(struct pm_store *st, int64_t run_id, const struct pm_run_end *re);
 
 /* Update run columns while recording (counts so far, attribution state). */
-int pm_store_run_progress(struct pm_store *st, int64_t run_id, int64_t samples, int64_t proc_samples,
-                          int64_t missed_ticks, int64_t dropped);
+int pm_store_run_progress(struct pm_store *st, int64_t run_id, int64_t samples, int64_t samples_stored,
+                          int64_t proc_samples, int64_t missed_ticks, int64_t dropped);
 int pm_store_run_set_text(struct pm_store *st, int64_t run_id, const char *column, const char *value);
 
 /* Batched writes: begin (BEGIN IMMEDIATE), any number of put_*, commit. */

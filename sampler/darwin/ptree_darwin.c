@@ -199,7 +199,8 @@ static void push_event(struct pm_ring *out, int64_t t_ns, int kind, pid_t pid, i
     pm_ring_commit(out);
 }
 
-static void push_exit(struct pm_ring *out, int64_t t_ns, pid_t pid, int src, const struct pm_exit_info *e)
+static void push_exit(struct pm_ring *out, int64_t t_ns, pid_t pid, int src, const struct pm_exit_info *e,
+                      int64_t maxrss_kb)
 {
     struct pm_rec *r = pm_ring_reserve(out);
     if (!r)
@@ -212,6 +213,7 @@ static void push_exit(struct pm_ring *out, int64_t t_ns, pid_t pid, int src, con
     r->u.exit.exit_code = e->exit_code;
     r->u.exit.signal = e->signal;
     r->u.exit.core = e->core;
+    r->u.exit.maxrss_kb = maxrss_kb;
     pm_strlcpy(r->u.exit.kill_cause, e->cause, sizeof(r->u.exit.kill_cause));
     if (!strcmp(e->cause, "memory") || !strcmp(e->cause, "codesign"))
         pm_strlcpy(r->u.exit.killer_comm, "kernel", sizeof(r->u.exit.killer_comm));
@@ -247,7 +249,7 @@ static void adopt(struct pm_tree *t, struct pm_ring *out, pid_t pid, pid_t ppid)
         struct pm_exit_info e;
         memset(&e, 0, sizeof(e));
         pm_strlcpy(e.cause, "unknown", sizeof(e.cause));
-        push_exit(out, rel_now(t), pid, PM_STATUS_UNKNOWN, &e);
+        push_exit(out, rel_now(t), pid, PM_STATUS_UNKNOWN, &e, 0);
         kill_member(t, slot);
     }
 }
@@ -502,7 +504,7 @@ static void on_proc_event(struct pm_tree *t, struct pm_ring *out, const struct k
                 pm_exit_apply_reason(&e, ri.beri_namespace, ri.beri_code);
         }
         int64_t now = rel_now(t);
-        push_exit(out, now, pid, PM_STATUS_KQUEUE, &e);
+        push_exit(out, now, pid, PM_STATUS_KQUEUE, &e, 0);
         if (e.ev_kind == PM_EV_MEMORY_KILL || e.ev_kind == PM_EV_CODESIGN_KILL)
             push_event(out, now, e.ev_kind, pid, e.signal, 0, "kernel", e.detail);
         push_event(out, now, PM_EV_EXIT, pid, e.signal, 0, NULL, e.cause);
@@ -595,13 +597,14 @@ void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
     }
 }
 
-void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, struct pm_ring *out, int64_t t_ns)
+void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, int64_t maxrss_kb, struct pm_ring *out,
+                    int64_t t_ns)
 {
     if (pid == t->log_pid)
         return; /* our `log stream` helper, not part of the recording */
     struct pm_exit_info e;
     pm_exit_from_status(status, &e);
-    push_exit(out, t_ns, pid, PM_STATUS_WAIT, &e);
+    push_exit(out, t_ns, pid, PM_STATUS_WAIT, &e, maxrss_kb);
 }
 
 const char *pm_tree_mechanism(struct pm_tree *t)

@@ -270,7 +270,7 @@ static void cn_close(int fd)
     close(fd);
 }
 
-static void push_exit(struct pm_ring *out, int64_t t_ns, pid_t pid, int src, int status)
+static void push_exit(struct pm_ring *out, int64_t t_ns, pid_t pid, int src, int status, int64_t maxrss_kb)
 {
     struct pm_rec *r = pm_ring_reserve(out);
     if (!r)
@@ -280,6 +280,7 @@ static void push_exit(struct pm_ring *out, int64_t t_ns, pid_t pid, int src, int
     r->u.exit.t_ns = t_ns;
     r->u.exit.pid = pid;
     r->u.exit.status_src = src;
+    r->u.exit.maxrss_kb = maxrss_kb;
     if (src != PM_STATUS_UNKNOWN) {
         if (WIFSIGNALED(status)) {
             r->u.exit.signal = WTERMSIG(status);
@@ -349,7 +350,7 @@ static void cn_event(struct pm_tree *t, const struct proc_event *ev, struct pm_r
         int slot = pm_members_find(&t->mem, pid);
         if (slot < 0)
             return;
-        push_exit(out, t_ns, pid, PM_STATUS_PROCCONN, (int)ev->event_data.exit.exit_code);
+        push_exit(out, t_ns, pid, PM_STATUS_PROCCONN, (int)ev->event_data.exit.exit_code, 0);
         pm_members_retire(&t->mem, slot);
         break;
     }
@@ -812,9 +813,9 @@ static void scan_exit(struct member *m, pid_t pid, int64_t t_ns, struct pm_ring 
 {
     int ws = pidfd_exit_status(m->pidfd);
     if (ws >= 0)
-        push_exit(out, t_ns, pid, PM_STATUS_PIDFD, ws);
+        push_exit(out, t_ns, pid, PM_STATUS_PIDFD, ws, 0);
     else
-        push_exit(out, t_ns, pid, PM_STATUS_UNKNOWN, 0);
+        push_exit(out, t_ns, pid, PM_STATUS_UNKNOWN, 0, 0);
 }
 
 void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
@@ -853,12 +854,13 @@ void pm_tree_sample(struct pm_tree *t, int64_t t_ns, struct pm_ring *out)
     }
 }
 
-void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, struct pm_ring *out, int64_t t_ns)
+void pm_tree_reaped(struct pm_tree *t, pid_t pid, int status, int64_t maxrss_kb, struct pm_ring *out,
+                    int64_t t_ns)
 {
     /* The connector reports the same exit with the same status; the store
      * keeps the first known status.  In scan mode this is the only status
      * there is. */
-    push_exit(out, t_ns, pid, PM_STATUS_WAIT, status);
+    push_exit(out, t_ns, pid, PM_STATUS_WAIT, status, maxrss_kb);
     (void)t;
 }
 

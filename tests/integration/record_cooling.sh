@@ -89,6 +89,12 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
         fail "show of a read-only schema-2 database: $out"
     expect_contains "$out" "$old_uid" "show of the read-only old run"
     expect_contains "$out" "mem_available " "show's metrics of the read-only old run"
+    expect_contains "$out" "top procs" "show's processes of the read-only old run (procs.maxrss_kb read as NULL)"
+    out=$(cd / && setpriv --reuid=nobody --regid=nogroup --clear-groups "$PRESSMON" runs --db "$OLD" 2>&1) ||
+        fail "runs of a read-only schema-2 database (runs.samples_stored read as NULL): $out"
+    expect_contains "$out" "$old_uid" "runs of the read-only old run"
+    out=$(cd / && setpriv --reuid=nobody --regid=nogroup --clear-groups "$PRESSMON" diff --db "$OLD" last last 2>&1) ||
+        fail "diff of a read-only schema-2 database: $out"
     case "$out" in *cooling_max*) fail "show lists cooling_max, NULL in every old row: $out" ;; esac
     out=$(cd / && setpriv --reuid=nobody --regid=nogroup --clear-groups "$PRESSMON" export --db "$OLD" last 2>&1) ||
         fail "export of a read-only schema-2 database: $out"

@@ -17,6 +17,24 @@ expect_eq "$n" 1 "the failure is said exactly once"
 grep "cannot write to the database" "$T/err" | grep -q "$db: .*full" || fail "the message names the file and the cause: $(cat "$T/err")"
 # What was committed before the disk filled is still readable.
 [ "$(sqlite3 "$db" 'pragma integrity_check')" = ok ] || fail "integrity after ENOSPC"
+# runs and show say exactly what the samples table holds: samples taken,
+# of them stored, and the difference as lost (runs said 602 samples for
+# 326 rows, and show "225 dropped", before).
+stored=$(sqlite3 "$db" "select count(*) from samples")
+taken=$(sqlite3 "$db" "select samples from runs")
+[ "$stored" -lt "$taken" ] || fail "the disk filled, yet every sample was stored? ($stored of $taken)"
+lost=$((taken - stored))
+pm runs --db "$db" --json
+expect_eq "$RC" 0 "runs after ENOSPC"
+expect_eq "$(printf '%s' "$OUT" | python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print(r["samples"], r["samples_stored"], r["samples_lost"])')" \
+    "$taken $stored $lost" "runs --json: taken, stored, lost"
+pm runs --db "$db"
+expect_contains "$OUT" "$taken ($lost lost)" "runs marks the lost samples"
+pm show last --db "$db" --json
+expect_eq "$(printf '%s' "$OUT" | python3 -c 'import json,sys; s=json.load(sys.stdin)["sampling"]; print(s["samples"], s["samples_stored"], s["samples_lost"])')" \
+    "$taken $stored $lost" "show --json: taken, stored, lost"
+pm show last --db "$db"
+expect_contains "$OUT" "$taken samples ($stored stored, $lost lost)" "show's sampling line"
 # A database closed cleanly on a disk that is full: reading it fails for what
 # it is (SQLite cannot make its -shm file beside it), not as "not a pressmon
 # database".

@@ -186,7 +186,10 @@ static void test_show(void **state)
     struct fx *f = *state;
     json_t *j = show_json(f, f->uid_a);
     json_t *m = metric_of(j, "vm_pgfault");
-    assert_int_equal(json_integer_value(json_object_get(m, "n")), (NROWS - 1) / 10);
+    /* show rates counters over windows of >= 100 ms (analysis/stats.h): a
+     * vmstat interval the jitter made shorter merges with the next. */
+    json_int_t n = json_integer_value(json_object_get(m, "n"));
+    assert_true(n >= (NROWS - 1) / 20 && n <= (NROWS - 1) / 10);
     assert_near(json_real_value(json_object_get(m, "min")), PGFAULT_PER_S, 1e-9, "show: pgfault min");
     assert_near(json_real_value(json_object_get(m, "max")), PGFAULT_PER_S, 1e-9, "show: pgfault max");
     m = metric_of(j, "cpu_user_us"); /* shown in percent of one CPU */

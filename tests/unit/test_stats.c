@@ -226,6 +226,52 @@ static void test_cliffs_delta(void **state)
     }
 }
 
+/* A counter of stalled time (seconds) read every 10 ms whose deltas are
+ * bunched the way /proc/stat ticks and lazily folded PSI totals are: a
+ * true rate of 1.0 s/s (100%, the bound of a PSI share) shows up as 0, 0,
+ * 0, 40 and 10 ms per 10 ms interval.  Per interval the rate reaches 4.0
+ * (400%); every window of >= 100 ms is 1.0, never above the bound. */
+static void test_rate_windows(void **state)
+{
+    (void)state;
+    static const double pattern[5] = {0, 0, 0, 0.040, 0.010};
+    struct pm_rate_win w;
+    pm_rate_win_init(&w, PM_RATE_WINDOW_NS);
+    double max_interval = 0, r;
+    int windows = 0;
+    int64_t t = 0;
+    for (int i = 0; i < 200; i++) {
+        int64_t since = t;
+        t += 10000000;
+        double d = pattern[i % 5];
+        if (d * 1e9 / (double)(t - since) > max_interval)
+            max_interval = d * 1e9 / (double)(t - since);
+        if (pm_rate_win_add(&w, since, t, d, &r)) {
+            windows++;
+            assert_near(r, 1.0, 1e-9);
+        }
+    }
+    assert_near(max_interval, 4.0, 1e-9);
+    assert_int_equal(windows, 20);
+    assert_false(pm_rate_win_finish(&w, t, &r)); /* no tail: 200 intervals fill 20 windows */
+
+    /* Uneven intervals (a late tick, a counter read every 40 ms) still
+     * give windows of >= 100 ms, and the rate is the summed delta over the
+     * window's span. */
+    pm_rate_win_init(&w, PM_RATE_WINDOW_NS);
+    assert_false(pm_rate_win_add(&w, 0, 40000000, 0.080, &r));
+    assert_false(pm_rate_win_add(&w, 40000000, 80000000, 0.0, &r));
+    assert_true(pm_rate_win_add(&w, 80000000, 120000000, 0.040, &r));
+    assert_near(r, 0.120 / 0.120, 1e-12);
+    /* A run shorter than one window still gets its one rate. */
+    pm_rate_win_init(&w, PM_RATE_WINDOW_NS);
+    assert_false(pm_rate_win_add(&w, 5000000, 15000000, 0.005, &r));
+    assert_true(pm_rate_win_finish(&w, 15000000, &r));
+    assert_near(r, 0.5, 1e-12);
+    /* A zero-length interval adds nothing. */
+    assert_false(pm_rate_win_add(&w, 15000000, 15000000, 1.0, &r));
+}
+
 static void test_sparkline(void **state)
 {
     (void)state;
@@ -250,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_quantile_single), cmocka_unit_test(test_mad),
         cmocka_unit_test(test_cliffs_delta), cmocka_unit_test(test_sparkline),
+        cmocka_unit_test(test_rate_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -213,6 +213,9 @@ static void test_migrate_schema2(void **state)
     assert_non_null(st);
     assert_true(pm_store_schema_version() >= 3);
     assert_int_equal(pm_store_db_version(st), pm_store_schema_version());
+    /* schema 5: NULL in the old rows (not known when they were written) */
+    assert_int_equal(query_int(st, "SELECT count(samples_stored) FROM runs"), 0);
+    assert_int_equal(query_int(st, "SELECT count(*) FROM pragma_table_info('procs') WHERE name = 'maxrss_kb'"), 1);
     assert_int_equal(query_int(st, "SELECT count(*) FROM pragma_table_info('samples') WHERE name = 'cooling_max_pct'"),
                      1);
     /* 004: who forwarded a killer's signal; NULL in the old rows */
