@@ -315,6 +315,7 @@ struct sig_note {
     int sig, code;
     pid_t pid;    /* the sender (si_pid), 0 when the kernel sent it */
     int64_t t;    /* pm_mono_ns when it arrived */
+    char comm[16]; /* the sender's name, read in the handler */
 };
 
 static void on_signal(int sig, siginfo_t *si, void *uctx)
@@ -322,7 +323,11 @@ static void on_signal(int sig, siginfo_t *si, void *uctx)
     (void)uctx;
     int saved = errno;
     /* clock_gettime is async-signal-safe (POSIX.1-2008). */
-    struct sig_note n = {sig, si ? si->si_code : 0, si ? si->si_pid : 0, pm_mono_ns()};
+    struct sig_note n = {sig, si ? si->si_code : 0, si ? si->si_pid : 0, pm_mono_ns(), ""};
+    /* At once: kill(1) exits right after its kill(2), and in the main loop's
+     * turn its /proc entry was gone ("SIGTERM by pid 20365"). */
+    if (n.pid > 0 && (sig == SIGINT || sig == SIGQUIT || sig == SIGTERM || sig == SIGHUP))
+        pm_proc_name(n.pid, n.comm, sizeof(n.comm));
     if (write(sig_pipe[1], &n, sizeof(n)) < 0)
         dummy_sink = 1;
     errno = saved;
@@ -486,8 +491,11 @@ static void forward(struct pm_recorder *rec, pid_t child, int own_group, const s
         e->pid = child;
         e->signal = n->sig;
         e->sender_pid = n->pid;
-        /* Read now: the sender may be gone a moment later (kill(1) is). */
-        pm_proc_name(n->pid, e->sender_comm, sizeof(e->sender_comm));
+        /* Read in the handler: the sender may be gone by now (kill(1) is). */
+        if (n->comm[0])
+            pm_strlcpy(e->sender_comm, n->comm, sizeof(e->sender_comm));
+        else
+            pm_proc_name(n->pid, e->sender_comm, sizeof(e->sender_comm));
         snprintf(e->detail, sizeof(e->detail), "code=%d", n->code);
         e->forwarded_by = getpid();
         pm_ring_commit(ring);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A process may be signalled before pressmon sees it start (the /proc scan
  * fallback finds it up to one proc interval late), and the kernel stamps a
@@ -94,6 +95,10 @@ struct pm_killbook {
     int ncg;
     struct fwd_note fwd[FWD_NOTES];
     int nfwd;
+    /* Signals the kernel saw sent to pressmon itself (its tracefs events):
+     * the sender's name when pressmon's own read of it came too late. */
+    struct fwd_note to_self[FWD_NOTES];
+    int nself;
     struct pm_killbook_stats st;
 };
 
@@ -275,6 +280,17 @@ void pm_killbook_put(struct pm_killbook *kb, const struct pm_rec *r, int64_t now
 {
     if (!pm_killbook_wants(r))
         return;
+    if (r->type == PM_REC_EVENT && r->u.ev.kind == PM_EV_SIGNAL && r->u.ev.pid == getpid() &&
+        r->u.ev.sender_comm[0]) {
+        /* To pressmon, not to the tree: kept for who sent it (kill(1) is
+         * often gone before pressmon can read its name), then handled as
+         * any other signal event. */
+        struct fwd_note *f = &kb->to_self[kb->nself++ % FWD_NOTES];
+        f->t = r->u.ev.t_ns;
+        f->sig = r->u.ev.signal;
+        f->sender = r->u.ev.sender_pid;
+        pm_strlcpy(f->sender_comm, r->u.ev.sender_comm, sizeof(f->sender_comm));
+    }
     if (r->type == PM_REC_EVENT && r->u.ev.kind == PM_EV_FORWARD) {
         /* A note, not an event: kept for attach, never stored. */
         struct fwd_note *f = &kb->fwd[kb->nfwd++ % FWD_NOTES];
@@ -372,6 +388,9 @@ static void attach(struct pm_killbook *kb, struct member *m, struct pm_event_rec
         e->forwarded_by = f->by;
         e->sender_pid = f->sender;
         pm_strlcpy(e->sender_comm, f->sender_comm, sizeof(e->sender_comm));
+        for (int i = 0; !e->sender_comm[0] && f->sender > 0 && i < kb->nself && i < FWD_NOTES; i++)
+            if (kb->to_self[i].sender == f->sender && kb->to_self[i].sig == f->sig)
+                pm_strlcpy(e->sender_comm, kb->to_self[i].sender_comm, sizeof(e->sender_comm));
         const char *term = pm_sig_terminal(e->signal, code);
         snprintf(e->detail, sizeof(e->detail), "code=%d %s, forwarded by pressmon[%d]", code,
                  term ? term : f->sender > 0 ? code_name(code) : "sender unknown", (int)f->by);

@@ -53,7 +53,9 @@ int pm_host_info(struct pm_host *h);
 int pm_pid_alive(pid_t pid);
 
 /* The command name of process `pid` into out ("" if it is gone or hidden):
- * who sent pressmon a signal it forwards (cli/record.c). */
+ * who sent pressmon a signal it forwards (cli/record.c).  Safe to call from
+ * a signal handler: the sender of a signal (kill(1)) may be gone by the time
+ * the main loop wakes, so pressmon reads the name in the handler. */
 void pm_proc_name(pid_t pid, char *out, size_t len);
 
 /* ---- periodic timer at absolute deadlines ---------------------------- */

@@ -144,9 +144,15 @@ void pm_proc_name(pid_t pid, char *out, size_t len)
     out[0] = '\0';
     if (pid <= 0 || len == 0)
         return;
+    /* No snprintf: this runs in a signal handler (cli/record.c). */
     char name[2 * MAXCOMLEN + 1];
-    if (proc_name(pid, name, sizeof(name)) > 0)
-        snprintf(out, len, "%s", name);
+    if (proc_name(pid, name, sizeof(name)) > 0) {
+        size_t n = strnlen(name, sizeof(name));
+        if (n >= len)
+            n = len - 1;
+        memcpy(out, name, n);
+        out[n] = '\0';
+    }
 }
 
 int pm_become_subreaper(void)

@@ -133,8 +133,16 @@ void pm_proc_name(pid_t pid, char *out, size_t len)
     out[0] = '\0';
     if (pid <= 0 || len == 0)
         return;
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    /* Formatted by hand: this runs in a signal handler (cli/record.c), and
+     * open/read/close are async-signal-safe where snprintf is not. */
+    char path[32] = "/proc/", digits[12];
+    int nd = 0;
+    for (unsigned v = (unsigned)pid; v; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    size_t o = 6;
+    while (nd)
+        path[o++] = digits[--nd];
+    memcpy(path + o, "/comm", 6);
     read_small(path, out, len);
 }
 
