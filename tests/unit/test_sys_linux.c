@@ -318,8 +318,9 @@ static struct pm_sys *open_cg(const char *root, pid_t pid, char *sources, size_t
 }
 
 /* A container in its own cgroup namespace: "0::/" is its cgroup, not the
- * root's, because memory.current is at the mount root.  Usage every tick,
- * the limit once a second and on read_all, "max" is no limit. */
+ * root's, because memory.current is at the mount root.  Usage every tick
+ * while a limit binds it (every 100 ms when none does), the limit once a
+ * second and on read_all, "max" is no limit. */
 static void test_cg_namespace(void **state)
 {
     (void)state;
@@ -370,6 +371,23 @@ static void test_cg_namespace(void **state)
     assert_false(has(&r, PM_M_CG_MEM_HEADROOM)); /* no limit any more */
     assert_true(has(&r, PM_M_CG_MEM_HIGH));
     assert_int_equal(r.v[PM_M_CG_MEM_HIGH], 92160); /* 90 MiB */
+    pm_sys_read(s, 2020 * MS, 0, &r);
+    assert_true(has(&r, PM_M_CG_MEM_CURRENT)); /* memory.high binds it: every tick */
+
+    /* No limit at all: the usage every 100 ms, not every tick. */
+    write_file(dir, "sys/fs/cgroup/memory.high", "max\n");
+    pm_sys_read(s, 3020 * MS, 1, &r);
+    assert_true(has(&r, PM_M_CG_MEM_CURRENT));
+    assert_false(has(&r, PM_M_CG_MEM_HIGH));
+    int usage = 0;
+    for (int k = 1; k <= 20; k++) {
+        pm_sys_read(s, (3020 + k * 10) * MS, 0, &r);
+        if (has(&r, PM_M_CG_MEM_CURRENT)) {
+            assert_int_equal(k % 10, 0);
+            usage++;
+        }
+    }
+    assert_int_equal(usage, 2);
     pm_sys_close(s);
     remove_tree(dir);
 }
