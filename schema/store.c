@@ -1010,7 +1010,7 @@ int pm_store_run_end(struct pm_store *st, int64_t run_id, const struct pm_run_en
     sqlite3_bind_text(s, 4, re->aborted ? "aborted" : "done", -1, SQLITE_STATIC);
     const char *outcome = NULL;
     if (re->aborted) {
-        outcome = "fail";
+        outcome = NULL; /* as pm_store_reap_stale: the command's fate is unknown */
     } else if (re->has_status) {
         if (re->signal) {
             sqlite3_bind_int(s, 6, re->signal);
