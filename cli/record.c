@@ -305,6 +305,63 @@ static int pipe_cloexec(int p[2])
     return 0;
 }
 
+/* In its own process group (see "Signals") the command no longer dies with
+ * pressmon's group: a SIGKILL to that group (`timeout -k`, a CI runner
+ * escalating to `kill -9 -PGID`), which pressmon cannot forward, left it
+ * running.  A watchdog process in the command's group, ignoring the
+ * signals pressmon forwards there, waits on a pipe: end of file without a
+ * word means pressmon died, and it SIGKILLs the command's group, itself
+ * included.  Returns its pid (and the pipe's write end in *wfd), or -1. */
+static pid_t start_watchdog(pid_t child, const sigset_t *handled, int *wfd)
+{
+    int p[2];
+    if (pipe_cloexec(p) != 0)
+        return -1;
+    sigset_t old;
+    sigprocmask(SIG_BLOCK, handled, &old); /* no handler of pressmon's runs in it */
+    pid_t w = fork();
+    if (w == 0) {
+        struct sigaction ign = {.sa_handler = SIG_IGN}, dfl = {.sa_handler = SIG_DFL};
+        sigaction(SIGINT, &ign, NULL);
+        sigaction(SIGQUIT, &ign, NULL);
+        sigaction(SIGTERM, &ign, NULL);
+        sigaction(SIGHUP, &ign, NULL);
+        sigaction(SIGCHLD, &dfl, NULL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        setpgid(0, child);
+        close(p[1]);
+        char c;
+        ssize_t n;
+        while ((n = read(p[0], &c, 1)) < 0 && errno == EINTR)
+            ;
+        if (n == 0)
+            kill(-child, SIGKILL);
+        _exit(0);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    close(p[0]);
+    if (w < 0) {
+        close(p[1]);
+        return -1;
+    }
+    setpgid(w, child); /* both sides, as for the child: whichever runs first */
+    *wfd = p[1];
+    return w;
+}
+
+/* pressmon is done with the command: the watchdog goes without a kill. */
+static void stop_watchdog(pid_t *w, int *wfd)
+{
+    if (*w <= 0)
+        return;
+    if (write(*wfd, "", 1) < 0)
+        dummy_sink = 1;
+    close(*wfd);
+    waitpid(*w, NULL, 0);
+    *w = 0;
+    *wfd = -1;
+}
+
 /* Signals reach the main thread through a self-pipe: the handler only
  * writes the signal number and si_code (async-signal-safe), the main loop
  * polls the pipe with a timeout.  Portable where sigtimedwait is not
@@ -625,6 +682,8 @@ int cmd_record(int argc, char **argv)
     int exit_status = PM_EXIT_RECORD_FAIL;
     pid_t child = 0;
     int own_group = 0; /* the child leads its own process group (see "Signals") */
+    pid_t watchdog = 0;  /* then: start_watchdog */
+    int watchdog_fd = -1;
     int go[2] = {-1, -1}, errp[2] = {-1, -1};
     struct pm_tree *tree = NULL;
     char mechanism[200] = "";
@@ -648,6 +707,10 @@ int cmd_record(int argc, char **argv)
         close(go[0]);
         close(errp[1]);
         go[0] = errp[1] = -1;
+        /* After those closes: the watchdog must not hold the exec error
+         * pipe's write end open (pressmon reads it to its end). */
+        if (own_group)
+            watchdog = start_watchdog(child, &handled, &watchdog_fd);
     }
 
     int64_t t0 = pm_mono_ns();
@@ -784,6 +847,12 @@ int cmd_record(int argc, char **argv)
             struct rusage ru;
             /* wait4: the kernel's high-water RSS comes with the status. */
             while ((p = wait4(-1, &wst, WNOHANG, &ru)) > 0) {
+                if (p == watchdog) { /* killed from outside: the command is on its own now */
+                    watchdog = 0;
+                    close(watchdog_fd);
+                    watchdog_fd = -1;
+                    continue;
+                }
                 int64_t kb = maxrss_kb(&ru);
                 if (kb > peak_kb)
                     peak_kb = kb;
@@ -813,6 +882,7 @@ int cmd_record(int argc, char **argv)
             next_status = now + 250000000;
         }
     }
+    stop_watchdog(&watchdog, &watchdog_fd);
     if (tty)
         status_line(rec, 0, 1);
     if (child) {
@@ -979,6 +1049,7 @@ kill_child:
         kill(child, SIGKILL);
         waitpid(child, NULL, 0);
     }
+    stop_watchdog(&watchdog, &watchdog_fd);
     exit_status = PM_EXIT_RECORD_FAIL;
 out:
     for (int i = 0; i < 2; i++) {

@@ -67,4 +67,26 @@ expect_eq "$out" oops "stderr is the command's"
 # ... and its group is its own (not pressmon's) without a terminal.
 setsid "$PRESSMON" record -q -l pgid -- sh -c 'ps -o pgid= -p $$ > pgid.txt; ps -o pgid= -p $PPID > ppgid.txt'
 [ "$(tr -d ' ' <pgid.txt)" != "$(tr -d ' ' <ppgid.txt)" ] || fail "the command shares pressmon's process group"
+
+# A SIGKILL to pressmon's group cannot be forwarded: the command, in its own
+# group, must die with pressmon all the same (timeout -k, a CI runner's
+# kill -9 -PGID), children included, and not run on as an orphan.
+marker=pmorph$$
+cp "$(command -v sleep)" "$T/$marker"
+setsid "$PRESSMON" record -q -l kill9 -- sh -c "\"$T/$marker\" 300 & exec \"$T/$marker\" 301" \
+    </dev/null >/dev/null 2>&1 & p=$!
+i=0; while [ "$(pgrep -c -x "$marker")" -lt 2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+expect_eq "$(pgrep -c -x "$marker")" 2 "the command and its child started"
+python3 -c "import os, signal, sys; os.killpg(int(sys.argv[1]), signal.SIGKILL)" $p
+i=0; while pgrep -x "$marker" >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if pgrep -x "$marker" >/dev/null; then
+    pkill -KILL -x "$marker"
+    fail "SIGKILL to pressmon's group left the command running"
+fi
+# A run that ends normally leaves its command's group alone (the watchdog
+# goes without a kill): a daemon it started outlives it.
+setsid "$PRESSMON" record -q -l calm -- sh -c "\"$T/$marker\" 30 & exit 0" </dev/null >/dev/null 2>&1
+sleep 0.3
+pgrep -x "$marker" >/dev/null || fail "a normal end killed the command's group"
+pkill -x "$marker"
 echo ok
