@@ -283,16 +283,6 @@ static int resolve_command(const char *name, char *out, size_t outlen)
     return PM_EXIT_NOTFOUND;
 }
 
-/* wait4's ru_maxrss in KiB: Linux gives KiB, macOS bytes. */
-static int64_t maxrss_kb(const struct rusage *ru)
-{
-#ifdef __APPLE__
-    return (int64_t)ru->ru_maxrss / 1024;
-#else
-    return (int64_t)ru->ru_maxrss;
-#endif
-}
-
 static volatile int dummy_sink;
 
 /* pipe2 is not on macOS. */
@@ -491,7 +481,10 @@ static void status_line(struct pm_recorder *rec, int64_t now_t, int final)
     fprintf(stderr, "\r\033[K");
     if (final)
         return;
-#define ADD(...) (n += (size_t)snprintf(line + n, n < sizeof line ? sizeof line - n : 0, __VA_ARGS__))
+    /* Past the end, snprintf gets a size of 0 and a pointer one past it. */
+#define ADD(...)                                                                 \
+    (n += (size_t)snprintf(line + (n < sizeof line ? n : sizeof line),          \
+                           n < sizeof line ? sizeof line - n : 0, __VA_ARGS__))
     ADD("pressmon ▸ %s · %lld samples", pm_fmt_duration(now_t, dur, sizeof(dur)), (long long)s.samples);
     if (s.mem_available_kb >= 0)
         ADD(" · mem available %s", pm_fmt_bytes((double)s.mem_available_kb * 1024, mem, sizeof(mem)));
@@ -527,10 +520,7 @@ static void forward(struct pm_recorder *rec, pid_t child, int own_group, const s
      * reached the child already; its hangup goes to the session leader
      * alone (pressmon under `script -c`, `ssh -t host pressmon ...`), and
      * the child gets it only from pressmon. */
-    int alone = n->code == SI_USER || n->code == SI_QUEUE;
-#ifdef SI_TKILL /* Linux: tgkill(2) */
-    alone = alone || n->code == SI_TKILL;
-#endif
+    int alone = pm_si_sent_to_pid(n->code);
     if (!own_group && !alone && !(n->sig == SIGHUP && getsid(0) == getpid()))
         return;
     if (n->sig < NSIG_FWD && last_fwd[n->sig] && n->t - last_fwd[n->sig] < FWD_BURST_NS)
@@ -853,7 +843,7 @@ int cmd_record(int argc, char **argv)
                     watchdog_fd = -1;
                     continue;
                 }
-                int64_t kb = maxrss_kb(&ru);
+                int64_t kb = pm_maxrss_kb(&ru);
                 if (kb > peak_kb)
                     peak_kb = kb;
                 pm_tree_reaped(tree, p, wst, kb, pm_recorder_main_ring(rec), now - t0);

@@ -122,7 +122,7 @@ int cmd_runs(int argc, char **argv)
         else
             pm_fmt_duration(sqlite3_column_int64(s, 3), dur, sizeof(dur));
         fmt_exit(s, 4, 5, 6, ex, sizeof(ex));
-        /* samples: taken; samples_stored: committed (NULL before schema 5) */
+        /* samples: taken; samples_stored: committed (NULL before schema 6) */
         int has_stored = sqlite3_column_type(s, 12) != SQLITE_NULL;
         int64_t taken = sqlite3_column_int64(s, 7), stored = sqlite3_column_int64(s, 12);
         /* only for counts that make sense: a value edited by hand says nothing */

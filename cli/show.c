@@ -367,7 +367,7 @@ int cmd_show(int argc, char **argv)
 
     int64_t peak_kb, sampled_kb;
     run_peaks(sdb, run_id, &peak_kb, &sampled_kb);
-    /* samples: taken; samples_stored: committed (NULL before schema 5). */
+    /* samples: taken; samples_stored: committed (NULL before schema 6). */
     int64_t taken = sqlite3_column_int64(s, 13), stored = sqlite3_column_int64(s, 36);
     /* only counts that make sense: a value edited by hand says nothing */
     int has_stored = sqlite3_column_type(s, 36) != SQLITE_NULL && stored >= 0 && taken >= stored;

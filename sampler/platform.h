@@ -58,6 +58,16 @@ int pm_pid_alive(pid_t pid);
  * the main loop wakes, so pressmon reads the name in the handler. */
 void pm_proc_name(pid_t pid, char *out, size_t len);
 
+/* wait4(2)'s ru_maxrss in KiB: Linux gives KiB, macOS bytes. */
+struct rusage;
+int64_t pm_maxrss_kb(const struct rusage *ru);
+
+/* Whether a signal's si_code says a process sent it to this process by
+ * its pid (kill(2), sigqueue(3), and tgkill(2) on Linux), not the kernel
+ * (a terminal, a fault) nor a whole process group in a way the code shows.
+ * cli/record.c forwards such signals to the command. */
+int pm_si_sent_to_pid(int code);
+
 /* ---- periodic timer at absolute deadlines ---------------------------- */
 
 struct pm_timer;

@@ -276,7 +276,7 @@ static int migrate(struct pm_store *st, int from)
  * named like the table adds them as NULL, which is what the migration
  * would give the old rows: unqualified names find the temp schema first,
  * and it lives outside the file, so the file stays untouched.  The same
- * for the columns migrations added outside the catalog (004, 005). */
+ * for the columns migrations added outside the catalog (004, 006). */
 static const struct pm_metric added_procs[] = {{.column = "forwarded_by"}, {.column = "maxrss_kb"}};
 static const struct pm_metric added_runs[] = {{.column = "samples_stored"}};
 static const struct pm_metric added_events[] = {{.column = "forwarded_by"}};

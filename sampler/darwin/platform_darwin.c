@@ -21,6 +21,7 @@
 #include <mach/mach_time.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,16 @@ void pm_proc_name(pid_t pid, char *out, size_t len)
         memcpy(out, name, n);
         out[n] = '\0';
     }
+}
+
+int64_t pm_maxrss_kb(const struct rusage *ru)
+{
+    return (int64_t)ru->ru_maxrss / 1024; /* bytes */
+}
+
+int pm_si_sent_to_pid(int code)
+{
+    return code == SI_USER || code == SI_QUEUE;
 }
 
 int pm_become_subreaper(void)

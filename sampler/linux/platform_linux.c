@@ -146,6 +146,16 @@ void pm_proc_name(pid_t pid, char *out, size_t len)
     read_small(path, out, len);
 }
 
+int64_t pm_maxrss_kb(const struct rusage *ru)
+{
+    return (int64_t)ru->ru_maxrss; /* KiB */
+}
+
+int pm_si_sent_to_pid(int code)
+{
+    return code == SI_USER || code == SI_QUEUE || code == SI_TKILL;
+}
+
 int pm_become_subreaper(void)
 {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
