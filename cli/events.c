@@ -348,7 +348,9 @@ static const char *kind_list(char *buf, size_t len)
     size_t used = 0;
     buf[0] = '\0';
     for (int k = 1; k < PM_EV_KIND_MAX; k++) {
-        int n = snprintf(buf + used, len - used, "%s%s", k > 1 ? ", " : "",
+        if (k == PM_EV_FORWARD) /* a note to the killbook, never stored */
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
                          pm_event_kind_name((enum pm_event_kind)k));
         if (n < 0 || (size_t)n >= len - used)
             break;
@@ -361,7 +363,7 @@ static int known_kind(const char *s, size_t n)
 {
     for (int k = 1; k < PM_EV_KIND_MAX; k++) {
         const char *name = pm_event_kind_name((enum pm_event_kind)k);
-        if (strlen(name) == n && !strncmp(name, s, n))
+        if (k != PM_EV_FORWARD && strlen(name) == n && !strncmp(name, s, n))
             return 1;
     }
     return 0;

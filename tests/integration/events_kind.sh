@@ -32,7 +32,7 @@ expect_eq "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" \
     "$("$PRESSMON" events last --json --kind signal,exit | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" \
     "text and --json list the same events"
 
-for bad in bogus kill signal,bogus exit, ,exit '' EXIT; do
+for bad in bogus kill forward signal,bogus exit, ,exit '' EXIT; do
     pm events last --kind "$bad"
     expect_eq "$RC" 2 "--kind '$bad' is a usage error"
     expect_contains "$ERR" "unknown --kind" "--kind '$bad' says why"
