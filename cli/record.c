@@ -369,8 +369,14 @@ static void on_signal(int sig, siginfo_t *si, void *uctx)
 {
     (void)uctx;
     int saved = errno;
-    /* clock_gettime is async-signal-safe (POSIX.1-2008). */
-    struct sig_note n = {sig, si ? si->si_code : 0, si ? si->si_pid : 0, pm_mono_ns(), ""};
+    /* clock_gettime and memset are async-signal-safe (POSIX.1-2008, -2016).
+     * memset: the padding after `pid` goes into the pipe too (valgrind). */
+    struct sig_note n;
+    memset(&n, 0, sizeof n);
+    n.sig = sig;
+    n.code = si ? si->si_code : 0;
+    n.pid = si ? si->si_pid : 0;
+    n.t = pm_mono_ns();
     /* At once: kill(1) exits right after its kill(2), and in the main loop's
      * turn its /proc entry was gone ("SIGTERM by pid 20365"). */
     if (n.pid > 0 && (sig == SIGINT || sig == SIGQUIT || sig == SIGTERM || sig == SIGHUP))
