@@ -457,19 +457,26 @@ static int64_t rows_of(struct pm_store *st, int64_t run, int per_table_min)
     return total + query_int(st, sql);
 }
 
-static void test_delete_run(void **state)
+/* A new database with two tables a later migration might add, which
+ * filled_run writes too: the store must find them by their run_id column,
+ * with a rowid or keyed WITHOUT ROWID. */
+static struct pm_store *open_with_later_tables(const char *name)
 {
     char err[512];
-    struct pm_store *st = pm_store_open(db_path("del.db"), PM_STORE_WRITE, err, sizeof(err));
+    struct pm_store *st = pm_store_open(db_path(name), PM_STORE_WRITE, err, sizeof(err));
     assert_non_null(st);
-    /* Tables a later migration might add: the store must find them by
-     * their run_id column, with a rowid or keyed WITHOUT ROWID. */
     assert_int_equal(sqlite3_exec(pm_store_db(st),
                                   "CREATE TABLE later_rowid(run_id INTEGER NOT NULL, x INTEGER);"
                                   "CREATE TABLE later_keyed(run_id INTEGER NOT NULL, k TEXT NOT NULL,"
                                   " PRIMARY KEY (run_id, k)) WITHOUT ROWID",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
+    return st;
+}
+
+static void test_delete_run(void **state)
+{
+    struct pm_store *st = open_with_later_tables("del.db");
     struct pm_host h = host();
     pid_t dead = fork();
     if (dead == 0)
@@ -539,16 +546,7 @@ static void test_delete_run(void **state)
  * its id and, with it, those rows; pm_store_delete_orphans removes them. */
 static void test_run_id_not_reused(void **state)
 {
-    char err[512];
-    struct pm_store *st = pm_store_open(db_path("reuse.db"), PM_STORE_WRITE, err, sizeof(err));
-    assert_non_null(st);
-    /* filled_run also writes these two tables (test_delete_run's). */
-    assert_int_equal(sqlite3_exec(pm_store_db(st),
-                                  "CREATE TABLE later_rowid(run_id INTEGER NOT NULL, x INTEGER);"
-                                  "CREATE TABLE later_keyed(run_id INTEGER NOT NULL, k TEXT NOT NULL,"
-                                  " PRIMARY KEY (run_id, k)) WITHOUT ROWID",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    struct pm_store *st = open_with_later_tables("reuse.db");
     struct pm_host h = host();
     int64_t a = filled_run(st, &h, getpid(), 20, 1);
     int64_t b = filled_run(st, &h, getpid(), 30, 1);
