@@ -49,6 +49,16 @@ static const char *db_path(const char *name)
     return p;
 }
 
+/* A database opened for writing, as a recorder opens it. */
+static struct pm_store *open_writer(const char *name)
+{
+    char err[512];
+    struct pm_store *st = pm_store_open(db_path(name), PM_STORE_WRITE, err, sizeof(err));
+    if (!st)
+        fail_msg("%s", err);
+    return st;
+}
+
 static int64_t query_int(struct pm_store *st, const char *sql)
 {
     sqlite3_stmt *s;
@@ -93,8 +103,7 @@ static int64_t begin_run(struct pm_store *st, const struct pm_host *h, pid_t rec
 static void test_create_and_reopen(void **state)
 {
     char err[512];
-    struct pm_store *st = pm_store_open(db_path("a.db"), PM_STORE_WRITE, err, sizeof(err));
-    assert_non_null(st);
+    struct pm_store *st = open_writer("a.db");
     assert_int_equal(pm_store_db_version(st), pm_store_schema_version());
     assert_string_equal((const char *)"wal", (const char *)"wal");
     assert_int_equal(query_int(st, "SELECT count(*) FROM metrics WHERE scope = 'system'"), PM_SYS_N);
@@ -112,9 +121,7 @@ static void test_create_and_reopen(void **state)
 /* The SQL schema and the C catalog must name the same columns, in order. */
 static void test_schema_matches_catalog(void **state)
 {
-    char err[512];
-    struct pm_store *st = pm_store_open(db_path("b.db"), PM_STORE_WRITE, err, sizeof(err));
-    assert_non_null(st);
+    struct pm_store *st = open_writer("b.db");
     const char *tables[] = {"samples", "proc_samples"};
     int skip[] = {3, 4}; /* run_id, t_ns, late_us | run_id, pid, t_ns, state */
     for (int t = 0; t < 2; t++) {
@@ -270,9 +277,7 @@ static void test_migrate_schema2(void **state)
 
 static void test_run_lifecycle(void **state)
 {
-    char err[512];
-    struct pm_store *st = pm_store_open(db_path("c.db"), PM_STORE_WRITE, err, sizeof(err));
-    assert_non_null(st);
+    struct pm_store *st = open_writer("c.db");
     struct pm_host h = host();
     int64_t run = begin_run(st, &h, getpid());
 
@@ -346,9 +351,7 @@ static void test_run_lifecycle(void **state)
 
 static void test_reap_stale(void **state)
 {
-    char err[512];
-    struct pm_store *st = pm_store_open(db_path("d.db"), PM_STORE_WRITE, err, sizeof(err));
-    assert_non_null(st);
+    struct pm_store *st = open_writer("d.db");
     struct pm_host h = host();
     /* A recorder that is alive (us), one that is dead, one from another boot. */
     pid_t dead = fork();
@@ -462,9 +465,7 @@ static int64_t rows_of(struct pm_store *st, int64_t run, int per_table_min)
  * with a rowid or keyed WITHOUT ROWID. */
 static struct pm_store *open_with_later_tables(const char *name)
 {
-    char err[512];
-    struct pm_store *st = pm_store_open(db_path(name), PM_STORE_WRITE, err, sizeof(err));
-    assert_non_null(st);
+    struct pm_store *st = open_writer(name);
     assert_int_equal(sqlite3_exec(pm_store_db(st),
                                   "CREATE TABLE later_rowid(run_id INTEGER NOT NULL, x INTEGER);"
                                   "CREATE TABLE later_keyed(run_id INTEGER NOT NULL, k TEXT NOT NULL,"
@@ -472,6 +473,19 @@ static struct pm_store *open_with_later_tables(const char *name)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     return st;
+}
+
+/* Rows of every run in every per-run table (run_id_tables). */
+static int64_t rows_everywhere(struct pm_store *st)
+{
+    char names[32][64], sql[128];
+    int n = run_id_tables(st, names, 32);
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%.63s\"", names[i]);
+        total += query_int(st, sql);
+    }
+    return total;
 }
 
 static void test_delete_run(void **state)
@@ -577,10 +591,7 @@ static void test_run_id_not_reused(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     int64_t rows_a = rows_of(st, a, 1), rows_c = rows_of(st, c, 0), rows_d = rows_of(st, d, 0);
-    int64_t total = query_int(st, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM procs) +"
-                                  " (SELECT count(*) FROM proc_samples) + (SELECT count(*) FROM events) +"
-                                  " (SELECT count(*) FROM run_tags) + (SELECT count(*) FROM later_rowid) +"
-                                  " (SELECT count(*) FROM later_keyed)");
+    int64_t total = rows_everywhere(st);
     int64_t nruns;
     struct pm_delete_stats ds;
     assert_int_equal(pm_store_delete_orphans(st, 7, 1, &nruns, &ds), 0);
@@ -598,10 +609,7 @@ static void test_run_id_not_reused(void **state)
     assert_int_equal(rows_of(st, a, 1), rows_a);
     assert_int_equal(rows_of(st, c, 0), rows_c);
     assert_int_equal(rows_of(st, d, 0), rows_d);
-    assert_int_equal(query_int(st, "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM procs) +"
-                                   " (SELECT count(*) FROM proc_samples) + (SELECT count(*) FROM events) +"
-                                   " (SELECT count(*) FROM run_tags) + (SELECT count(*) FROM later_rowid) +"
-                                   " (SELECT count(*) FROM later_keyed)"),
+    assert_int_equal(rows_everywhere(st),
                      total - ds.rows);
     /* Nothing left to find. */
     assert_int_equal(pm_store_delete_orphans(st, 0, 0, &nruns, &ds), 0);
@@ -615,9 +623,7 @@ static void test_run_id_not_reused(void **state)
  * the row keeps the ones it has; a readable exec replaces them. */
 static void test_exec_without_names(void **state)
 {
-    char err[512];
-    struct pm_store *st = pm_store_open(db_path("exec.db"), PM_STORE_WRITE, err, sizeof(err));
-    assert_non_null(st);
+    struct pm_store *st = open_writer("exec.db");
     struct pm_host h = host();
     int64_t run = begin_run(st, &h, getpid());
     struct pm_proc_start_rec r = {.pid = 77, .ppid = 1};
@@ -681,9 +687,7 @@ static void *writer_main(void *arg)
  * times in the whole deletion (docs/BENCHMARKS.md, "rm"). */
 static void test_delete_lets_writers_in(void **state)
 {
-    char err[512];
-    struct pm_store *st = pm_store_open(db_path("fair.db"), PM_STORE_WRITE, err, sizeof(err));
-    assert_non_null(st);
+    struct pm_store *st = open_writer("fair.db");
     struct pm_host h = host();
     int64_t big = begin_run(st, &h, 0);
     assert_int_equal(pm_store_begin(st), 0);
@@ -729,9 +733,7 @@ static void test_delete_lets_writers_in(void **state)
 /* VACUUM gives the pages of deleted runs back: the file shrinks. */
 static void test_vacuum(void **state)
 {
-    char err[512];
-    struct pm_store *st = pm_store_open(db_path("vac.db"), PM_STORE_WRITE, err, sizeof(err));
-    assert_non_null(st);
+    struct pm_store *st = open_writer("vac.db");
     struct pm_host h = host();
     int64_t run = begin_run(st, &h, 0);
     assert_int_equal(pm_store_begin(st), 0);
@@ -771,9 +773,7 @@ static void test_run_uid(void **state)
  * tests/fixtures/samples/), replayed seven times with shifted timestamps. */
 static void test_sample_size(void **state)
 {
-    char err[512];
-    struct pm_store *st = pm_store_open(db_path("size.db"), PM_STORE_WRITE, err, sizeof(err));
-    assert_non_null(st);
+    struct pm_store *st = open_writer("size.db");
     struct pm_host h = host();
     int64_t run = begin_run(st, &h, getpid());
     FILE *f = fopen("tests/fixtures/samples/busy-2cpu-linux-6.18.csv", "r");
